@@ -1,0 +1,120 @@
+"""The journal: what the kernel did in one step, as trace events with their state deltas.
+
+The kernel opens a note for each thing that happens (a kernel entry, a message transfer, a thread
+ending...) and every primitive change it makes is recorded under the note that is open. At the end
+of a step the executor stamps the notes with step number, time and cost and freezes them as
+`Event`s: the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .deltas import Delta, delta_to_dict
+from .ids import ThreadId
+
+
+@dataclass(frozen=True)
+class Event:
+    """One immutable trace record: what happened in a step, to whom, what it cost and changed.
+
+    `time` is the clock before the event, `cycles` what it cost, `costs` the cost broken down by
+    cause ((cause, cycles) pairs), `thread` the thread that entered the kernel (or None for a
+    hardware event), `ids` every thread or interrupt id involved, `deltas` the state changes.
+    """
+
+    step: int
+    kind: str
+    time: int
+    cycles: int
+    thread: ThreadId | None
+    ids: tuple[ThreadId, ...]
+    text: str
+    info: tuple[tuple[str, Any], ...] = ()
+    deltas: tuple[Delta, ...] = ()
+    costs: tuple[tuple[str, int], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of `key` in the event's info, or `default`."""
+        return dict(self.info).get(key, default)
+
+    def __str__(self) -> str:
+        return f"[{self.step:>4} @{self.time:>8}] {self.kind:<14} {self.text} ({self.cycles} cy)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of this event."""
+        return {
+            "step": self.step,
+            "kind": self.kind,
+            "time": self.time,
+            "cycles": self.cycles,
+            "thread": _json(self.thread),
+            "ids": [_json(i) for i in self.ids],
+            "text": self.text,
+            "info": {k: _json(v) for k, v in self.info},
+            "deltas": [delta_to_dict(d) for d in self.deltas],
+            "costs": [list(c) for c in self.costs],
+        }
+
+
+def _json(value: Any) -> Any:
+    """Return `value` in a form JSON can hold (ids as strings, tuples as lists)."""
+    if isinstance(value, ThreadId):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+@dataclass
+class Note:
+    """An event being written: kind, thread, text, info and the deltas recorded under it."""
+
+    kind: str
+    thread: ThreadId | None
+    text: str
+    ids: tuple[ThreadId, ...]
+    info: dict[str, Any]
+    deltas: list[Delta] = field(default_factory=list)
+
+
+class Journal:
+    """Collects the notes and deltas of the current step."""
+
+    def __init__(self) -> None:
+        self.notes: list[Note] = []
+        self.loose: list[Delta] = []
+
+    def note(
+        self,
+        kind: str,
+        text: str,
+        thread: ThreadId | None = None,
+        ids: tuple[ThreadId, ...] = (),
+        **info: Any,
+    ) -> None:
+        """Open a new note; deltas recorded from now on belong to it."""
+        all_ids = tuple(dict.fromkeys(((thread,) if thread else ()) + ids))
+        self.notes.append(Note(kind, thread, text, all_ids, info))
+
+    def record(self, delta: Delta) -> None:
+        """Record a state delta under the open note (or before any note, as loose)."""
+        if self.notes:
+            self.notes[-1].deltas.append(delta)
+        else:
+            self.loose.append(delta)
+
+    def take(self) -> list[Note]:
+        """Return the step's notes (loose deltas folded into the first) and start afresh."""
+        notes, loose = self.notes, self.loose
+        self.notes, self.loose = [], []
+        if loose:
+            if not notes:
+                notes = [Note("state", "state changed", None, (), {})]
+            notes[0].deltas[:0] = loose
+        return notes

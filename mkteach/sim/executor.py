@@ -1,0 +1,249 @@
+"""The executor: `step()` is the only way time moves.
+
+A step is one kernel entry of one thread (the operation its program yielded, or its end) or one
+hardware event (a timeout, an interrupt delivery). Each step charges its cycles through the
+machine and appends immutable events to the trace. `run()` loops `step()` until nothing can
+happen any more or the step budget is spent, and says why it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+from ..kernel.errors import InvalidArgument, KernelError
+from ..kernel.ids import ThreadId
+from ..kernel.journal import Event
+from ..kernel.kernel import Kernel
+from ..kernel.ops import OPERATIONS
+from ..kernel.threads import Dead, Ready, Receiving, Thread
+
+T = TypeVar("T")
+
+OPERATION_HINT = (
+    "yield one of t.send(...), t.receive(...), t.wait(), t.call(...), t.reply_and_wait(...), "
+    "t.load(address), t.store(address, value) or t.flush(page)"
+)
+
+
+class Blocked(NamedTuple):
+    """A thread still waiting when a run ended, and what it waits for."""
+
+    thread: ThreadId
+    waits_for: str
+    idle: bool
+
+
+class Failed(NamedTuple):
+    """A thread that ended with an error, and the error."""
+
+    thread: ThreadId
+    message: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Why a run stopped ("done", "deadlock" or "max_steps") and the state of its threads."""
+
+    reason: str
+    steps: int
+    cycles: int
+    blocked: tuple[Blocked, ...]
+    failed: tuple[Failed, ...]
+    ended: tuple[ThreadId, ...]
+
+    def __str__(self) -> str:
+        head = {
+            "done": "Done",
+            "deadlock": "Deadlock",
+            "max_steps": "Stopped at the step budget",
+        }[self.reason]
+        parts = [f"{head} after {self.steps} steps ({self.cycles:,} cycles)."]
+        if self.ended:
+            parts.append(f"Ended: {', '.join(map(str, self.ended))}.")
+        stuck = [b for b in self.blocked if not b.idle]
+        idle = [b for b in self.blocked if b.idle]
+        if stuck and self.reason == "deadlock":
+            waits = "; ".join(f"{b.thread} is {b.waits_for}" for b in stuck)
+            parts.append(f"Waiting for ever: {waits}.")
+        elif stuck:
+            parts.append(
+                "Waiting: " + "; ".join(f"{b.thread} is {b.waits_for}" for b in stuck) + "."
+            )
+        if idle:
+            parts.append("Idle: " + "; ".join(f"{b.thread} ({b.waits_for})" for b in idle) + ".")
+        if self.failed:
+            parts.append(
+                "Failed: " + "; ".join(f"{f.thread}: {f.message}" for f in self.failed) + "."
+            )
+        return " ".join(parts)
+
+
+class Executor:
+    """Drives the kernel one step at a time and keeps the clock and the trace."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.machine = kernel.machine
+        self.trace: list[Event] = []
+        self.cycles = 0
+        self.steps = 0
+        self.in_step = False
+
+    # -- one step -------------------------------------------------------------------------------
+
+    def step(self) -> list[Event]:
+        """Perform one kernel entry or hardware event; return its events ([] if nothing can)."""
+        if self.in_step:
+            raise KernelError("step() cannot be called from inside a program: programs yield")
+        self.kernel.now = self.cycles
+        self.in_step = True
+        try:
+            happened = self._one_step()
+        finally:
+            self.in_step = False
+        return self._close_step(keep=happened)
+
+    def _one_step(self) -> bool:
+        """Do the next thing that can happen; return False when nothing can."""
+        k = self.kernel
+        due = k.next_deadline()
+        if due is not None and due[0] <= self.cycles:
+            k.fire_timeout(due[1])
+            return True
+        irq = k.deliverable_interrupt()
+        if irq is not None:
+            self.machine.switch_space(irq[1].space.id)
+            self.machine.ipc()
+            k.deliver_interrupt(*irq)
+            return True
+        thread = k.scheduler.pop()
+        if thread is not None:
+            self._run_thread(thread)
+            return True
+        if due is not None:
+            self.machine.idle(due[0] - self.cycles)
+            k.now = due[0]
+            k.fire_timeout(due[1])
+            return True
+        return False
+
+    def _run_thread(self, thread: Thread) -> None:
+        """Resume `thread`'s program up to its next yield and enter the kernel with that op."""
+        k = self.kernel
+        state = thread.state
+        assert isinstance(state, Ready), "_run_thread: thread is not ready"
+        try:
+            if state.retry is not None:
+                op = state.retry
+            elif state.throw is not None:
+                op = thread.program.throw(state.throw)
+            else:
+                op = thread.program.send(state.result)
+        except StopIteration:
+            self.machine.switch_space(thread.space.id)
+            self.machine.kernel_entry()
+            k.end_thread(thread, "returned")
+            return
+        except Exception as e:  # a student's program may raise anything
+            k.end_thread(thread, f"raised {type(e).__name__}: {e}", failed=True)
+            return
+        if not isinstance(op, OPERATIONS):
+            why = f"yielded {op!r}, which is not a kernel operation: {OPERATION_HINT}"
+            k.end_thread(thread, why, failed=True)
+            return
+        try:
+            k.enter(thread, op)
+        except KernelError as e:
+            k.journal.note("error", f"{thread.name}: {op.kind} refused: {e}", thread.id)
+            k.set_state(thread, Ready(throw=e))
+
+    def _close_step(self, keep: bool) -> list[Event]:
+        """Freeze the step's notes into events, advance the clock, and append to the trace."""
+        notes = self.kernel.journal.take()
+        costs = self.machine.take_costs()
+        if not keep:
+            return []
+        total = sum(c for _, c in costs)
+        events = [
+            Event(self.steps, n.kind, self.cycles, total if i == 0 else 0, n.thread, n.ids,
+                  n.text, tuple(n.info.items()), tuple(n.deltas), costs if i == 0 else ())
+            for i, n in enumerate(notes)
+        ]  # fmt: skip
+        self.cycles += total
+        self.steps += 1
+        self.trace.extend(events)
+        return events
+
+    def setup(self, action: Callable[[], T]) -> T:
+        """Run a direct kernel call (map, create_thread...) as its own step; return its value.
+
+        Called from inside a running program, the call becomes part of the current step.
+        """
+        if self.in_step:
+            return action()
+        self.kernel.now = self.cycles
+        try:
+            value = action()
+        except BaseException:
+            self.kernel.journal.take()
+            self.machine.take_costs()
+            raise
+        self._close_step(keep=True)
+        return value
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def run(self, max_steps: int = 10_000) -> RunSummary:
+        """Step until nothing can happen or `max_steps` steps were taken; return a summary."""
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
+            raise InvalidArgument(f"max_steps must be a non-negative int, not {max_steps!r}")
+        taken = 0
+        while taken < max_steps:
+            if not self.step():
+                break
+            taken += 1
+        else:
+            if self.has_work():
+                return self.summary("max_steps", taken)
+        return self.summary(None, taken)
+
+    def has_work(self) -> bool:
+        """Return True while some step can still happen."""
+        k = self.kernel
+        return bool(len(k.scheduler) or k.deliverable_interrupt() or k.next_deadline())
+
+    def summary(self, reason: str | None, steps: int) -> RunSummary:
+        """Return the summary of the state now; `reason` None means done or deadlock."""
+        k = self.kernel
+        blocked = tuple(
+            Blocked(t.id, t.state.describe(), self.is_idle(t))
+            for t in k.threads.values()
+            if t.alive and not isinstance(t.state, Ready)
+        )
+        failed = tuple(
+            Failed(t.id, t.state.reason)
+            for t in k.threads.values()
+            if isinstance(t.state, Dead) and t.state.failed
+        )
+        ended = tuple(t.id for t in k.threads.values() if not t.alive)
+        if reason is None:
+            reason = "deadlock" if any(not b.idle for b in blocked) else "done"
+        return RunSummary(reason, steps, self.cycles, blocked, failed, ended)
+
+    def is_idle(self, thread: Thread) -> bool:
+        """Return True for a thread in an open wait or waiting for its own interrupt, no timeout."""
+        state = thread.state
+        if not isinstance(state, Receiving) or state.fault is not None:
+            return False
+        if state.src is None:
+            return True
+        line = self.kernel.irqs.get(state.src.number) if state.src.is_interrupt else None
+        return line is not None and line.driver == thread.id
+
+
+def describe_value(value: Any) -> str:
+    """Return a short repr for trace texts."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
