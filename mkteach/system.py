@@ -48,7 +48,8 @@ class System:
     def __repr__(self) -> str:
         return (
             f"<System {self.profile.name}: {len(self.kernel.spaces)} spaces, "
-            f"{len(self.kernel.live)} live threads, step {self.executor.steps}, {self.cycles} cycles>"
+            f"{len(self.kernel.live)} live threads, step {self.executor.steps}, "
+            f"{self.cycles} cycles>"
         )
 
     # -- spaces and memory ----------------------------------------------------------------------

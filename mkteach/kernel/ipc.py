@@ -136,7 +136,8 @@ class IpcMixin(_Base):
             raise IpcFailure(
                 "not_chief",
                 f"{thread.space.name} may send as_sender only for a member of its clan "
-                f"({', '.join(m.name for m in members)}): neither {as_sender} nor {target.id} is one",
+                f"({', '.join(m.name for m in members)}): neither {as_sender} nor "
+                f"{target.id} is one",
             )
 
     # -- send and receive ----------------------------------------------------------------------

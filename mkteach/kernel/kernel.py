@@ -156,8 +156,16 @@ class Kernel(IpcMixin):
 
     # -- threads --------------------------------------------------------------------------------
 
-    def create_thread(self, space: object, program: Callable[..., Any], handle_factory: Callable,
-                      args: tuple, name: object, pager: object, priority: object) -> Thread:  # fmt: skip
+    def create_thread(
+        self,
+        space: object,
+        program: Callable[..., Any],
+        handle_factory: Callable,
+        args: tuple,
+        name: object,
+        pager: object,
+        priority: object,
+    ) -> Thread:
         """Create a ready thread running `program(handle, *args)`; return its record."""
         s = self.space(space)
         if not inspect.isgeneratorfunction(program):

@@ -86,7 +86,7 @@ class Lookup:
 
 
 class MappingDatabase:
-    """The frames' derivation trees and every space's page table, changed only through primitives."""
+    """The frames' derivation trees and every space's page table, changed by primitives only."""
 
     def __init__(self, record: Callable[[d.Delta], None]) -> None:
         self.record = record
@@ -218,7 +218,7 @@ class MappingDatabase:
         rights: str,
         grant: bool,
     ) -> None:
-        """Map (or grant) checked `sources` onto dst's pages from dst_page, replacing what is there."""
+        """Map (or grant) checked `sources` onto dst's pages from dst_page, replacing old ones."""
         for i, node in enumerate(sources):
             page = dst_page + i
             old = dst.pages.get(page)

@@ -31,7 +31,7 @@ class Snapshot:
     # -- moving -----------------------------------------------------------------------------
 
     def move_to(self, trace: Sequence[Event], step: int) -> Snapshot:
-        """Apply or undo events so the state is the one after `step` (-1: before any); return self."""
+        """Apply or undo events until the state is the one after `step` (-1: before any)."""
         target = bisect.bisect_right(trace, step, key=lambda e: e.step)
         while self.applied < target:
             for delta in trace[self.applied].deltas:
