@@ -4,8 +4,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Tests and notebook runs neither read nor write the user's Jupyter state.
+JUPYTER_TMP := $(CURDIR)/.jupyter-tmp
+JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(JUPYTER_TMP)/config JUPYTER_RUNTIME_DIR=$(JUPYTER_TMP)/runtime \
+	JUPYTERLAB_SETTINGS_DIR=$(JUPYTER_TMP)/settings JUPYTERLAB_WORKSPACES_DIR=$(JUPYTER_TMP)/workspaces \
+	IPYTHONDIR=$(JUPYTER_TMP)/ipython JUPYTER_PLATFORM_DIRS=1
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test lint install clean
+.PHONY: lab test lint unit nbval notebooks install clean
 
 install: $(STAMP)
 
@@ -22,8 +28,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+unit: $(STAMP)
 	$(BIN)/python -m pytest
 
+nbval: $(STAMP)
+	rm -rf $(JUPYTER_TMP)
+	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval notebooks/ \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+test: lint unit nbval
+
+# Re-execute the notebooks in place (outputs committed, widget state not stored).
+notebooks: $(STAMP)
+	rm -rf $(JUPYTER_TMP)
+	$(JUPYTER_ENV) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(JUPYTER_TMP) .pytest_cache .hypothesis build *.egg-info
