@@ -23,11 +23,6 @@ def check_rights(rights: object, what: str = "rights") -> str:
     return rights  # type: ignore[return-value]
 
 
-def narrower(a: str, b: str) -> str:
-    """Return the smaller of two rights strings ("r" when either is "r")."""
-    return "r" if "r" in (a, b) else "rw"
-
-
 def wider_than(a: str, b: str) -> bool:
     """Return True when rights `a` include something `b` does not (only "rw" over "r")."""
     return a == "rw" and b == "r"

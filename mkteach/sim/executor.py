@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from ..kernel.errors import InvalidArgument, KernelError
 from ..kernel.ids import ThreadId
@@ -242,8 +242,3 @@ class Executor:
         line = self.kernel.irqs.get(state.src.number) if state.src.is_interrupt else None
         return line is not None and line.driver == thread.id
 
-
-def describe_value(value: Any) -> str:
-    """Return a short repr for trace texts."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -40,7 +40,7 @@ class Snapshot:
         while self.applied > target:
             self.applied -= 1
             for delta in reversed(trace[self.applied].deltas):
-                self.apply(undo(delta))
+                self.revert(delta)
         self.step = step
         return self
 
@@ -67,12 +67,16 @@ class Snapshot:
         elif isinstance(delta, d.MemoryWritten):
             self.memory[delta.address] = delta.new
 
+    def revert(self, delta: d.Delta) -> None:
+        """Undo `delta`: change the snapshot back to how it was before it."""
+        if isinstance(delta, d.SpaceCreated):
+            del self.kernel.spaces[delta.name], self.kernel.space_by_id[delta.space_id]
+        else:
+            self.apply(undo(delta))
+
     def _space_created(self, delta: d.SpaceCreated) -> None:
-        """Add (or, for an undo, remove) the space a SpaceCreated delta names."""
+        """Add the space a SpaceCreated delta names."""
         k = self.kernel
-        if delta.space_id < 0:
-            del k.spaces[delta.name], k.space_by_id[-delta.space_id]
-            return
         chief = k.spaces[delta.chief] if delta.chief else None
         space = AddressSpace(delta.name, delta.space_id, chief)
         k.spaces[delta.name] = space
@@ -99,7 +103,7 @@ class Snapshot:
 
 
 def undo(delta: d.Delta) -> d.Delta:
-    """Return the delta that reverses `delta`."""
+    """Return the delta that reverses `delta` (any but SpaceCreated, which `revert` handles)."""
     if isinstance(delta, d.Mapped):
         return d.Unmapped(delta.space, delta.page, delta.frame, delta.rights, delta.parent)
     if isinstance(delta, d.Unmapped):
@@ -113,4 +117,4 @@ def undo(delta: d.Delta) -> d.Delta:
         return d.ThreadState(delta.thread, delta.space, delta.name, delta.new, delta.old)
     if isinstance(delta, d.MemoryWritten):
         return d.MemoryWritten(delta.address, delta.new, delta.old)
-    return d.SpaceCreated(-delta.space_id, delta.name, delta.chief)
+    raise AssertionError(f"undo: no inverse delta for {type(delta).__name__}")
