@@ -1,15 +1,23 @@
 """The machine: the one door through which every hardware effect is charged in cycles.
 
 The kernel and executor never add cycles themselves: they tell the machine what happened
-(a kernel entry, an address-space switch, a user memory access, pages mapped, bytes copied) and
-the machine charges what that costs on its profile, recording each charge with its cause.
-This is the placeholder cost model: per-operation costs from the profile. The detailed TLB and
-cache models plug in behind the same methods, without changing the kernel.
+(a kernel entry on a named kernel path, an address-space switch, a message transfer between two
+threads, a user memory access, a page-table update) and the machine charges what that costs on
+its profile, recording each charge with its cause. This is the placeholder cost model:
+per-operation costs from the profile. The TLB and cache models plug in behind the same methods,
+without changing the kernel.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from .profiles import Profile
+
+PATH_CYCLES = {  # [assumed] kernel work per path, in cycles, until the path models replace them
+    "ipc": "ipc_path_cycles",
+    "page_fault": "fault_path_cycles",
+}
 
 
 class Machine:
@@ -20,10 +28,10 @@ class Machine:
         self.current_space: int | None = None
         self._costs: list[tuple[str, int]] = []
 
-    def charge(self, cause: str, cycles: int) -> None:
+    def charge(self, cause: str, cycles: float) -> None:
         """Record `cycles` spent on `cause` in the current step."""
         if cycles:
-            self._costs.append((cause, int(cycles)))
+            self._costs.append((cause, round(cycles)))
 
     def take_costs(self) -> tuple[tuple[str, int], ...]:
         """Return the step's charges, merged by cause in order of first charge, and clear them."""
@@ -40,34 +48,26 @@ class Machine:
                 self.charge("as_switch", self.profile.as_switch_cycles)
             self.current_space = space_id
 
-    def kernel_entry(self, path_cycles: int = 0) -> None:
-        """Charge entering and leaving the kernel, plus `path_cycles` of kernel work."""
+    def kernel_entry(self, thread: Any, path: str) -> None:
+        """Charge entering and leaving the kernel for `thread`, plus the kernel `path`'s work."""
         self.charge("trap", self.profile.trap_enter_cycles + self.profile.trap_exit_cycles)
-        self.charge("instructions", path_cycles)
+        field = PATH_CYCLES.get(path)
+        self.charge("instructions", getattr(self.profile, field) if field else 0)
 
-    def ipc(self) -> None:
-        """Charge a kernel entry running the IPC path."""
-        self.kernel_entry(self.profile.ipc_path_cycles)
+    def transfer(self, sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
+        """Charge moving a message of `words` and `string_bytes` from sender to receiver."""
+        self.charge("copy", string_bytes * self.profile.copy_cycles_per_byte)
 
-    def page_fault(self) -> None:
-        """Charge the fault exception and the kernel's work to turn it into an IPC."""
-        self.kernel_entry(self.profile.fault_path_cycles)
-
-    def user_access(self, space_id: int, page: int, frame: int, write: bool) -> None:
+    def user_access(self, space_id: int, page: int, frame: int, offset: int, write: bool) -> None:
         """Charge a user load or store that the MMU translated."""
         self.charge("memory", self.profile.memory_access_cycles)
 
-    def map_pages(self, count: int) -> None:
-        """Charge entering `count` pages into page tables and the mapping database."""
-        self.charge("map", count * self.profile.map_page_cycles)
-
-    def unmap_pages(self, count: int) -> None:
-        """Charge removing or reducing `count` mappings (and their TLB entries)."""
-        self.charge("flush", count * self.profile.unmap_page_cycles)
-
-    def copy(self, nbytes: int) -> None:
-        """Charge copying `nbytes` of string data between spaces."""
-        self.charge("copy", round(nbytes * self.profile.copy_cycles_per_byte))
+    def page_table_update(self, space_id: int, page: int, kind: str) -> None:
+        """Charge a page-table change: kind "map" enters a page, "unmap"/"protect" change one."""
+        if kind == "map":
+            self.charge("map", self.profile.map_page_cycles)
+        else:
+            self.charge("flush", self.profile.unmap_page_cycles)
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""

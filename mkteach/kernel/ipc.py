@@ -65,7 +65,7 @@ class IpcMixin(_Base):
         if op.kind == "flush":
             self.unmap(thread, op)  # type: ignore[arg-type]
             return
-        self.machine.ipc()
+        self.machine.kernel_entry(thread.id, "ipc")
         acked = self.ack_interrupts(thread)
         deadline = None if op.timeout is None else self.now + op.timeout
         self.journal.note(op.kind, self.describe_op(thread, op) + acked, thread.id)
@@ -107,6 +107,10 @@ class IpcMixin(_Base):
         if as_sender is not None:
             self.check_as_sender(thread, as_sender, target)
         hop = clan_hop(thread.space, target.space)
+        waiting = target.state
+        if isinstance(waiting, Receiving) and waiting.fault is not None:
+            if waiting.src == (as_sender or thread.id):
+                hop = None  # the pager's answer to a page fault: fault IPC is never redirected
         if hop is None:
             return target, None
         chief = self.chief_thread(hop)
@@ -317,8 +321,7 @@ class IpcMixin(_Base):
             words=msg.words,
             label=msg.label,
         )
-        if msg.strings:
-            self.machine.copy(sum(len(s) for s in msg.strings))
+        self.machine.transfer(sender.id, receiver.id, len(msg.words), msg.string_bytes)
         received: tuple[tuple[int, int, str], ...] = ()
         error, detail = None, ""
         if msg.items and state.window is None:

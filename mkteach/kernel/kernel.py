@@ -69,11 +69,18 @@ class Kernel(IpcMixin):
         if self.journal is None:
             return
         self.journal.record(delta)
-        if self.machine is not None:
-            if isinstance(delta, d.Mapped | d.Moved):
-                self.machine.map_pages(1)
-            elif isinstance(delta, d.Unmapped | d.RightsChanged):
-                self.machine.unmap_pages(1)
+        if self.machine is None:
+            return
+        update = self.machine.page_table_update
+        if isinstance(delta, d.Mapped):
+            update(self.spaces[delta.space].id, delta.page, "map")
+        elif isinstance(delta, d.Unmapped):
+            update(self.spaces[delta.space].id, delta.page, "unmap")
+        elif isinstance(delta, d.RightsChanged):
+            update(self.spaces[delta.space].id, delta.page, "protect")
+        elif isinstance(delta, d.Moved):
+            update(self.spaces[delta.old_space].id, delta.old_page, "unmap")
+            update(self.spaces[delta.space].id, delta.page, "map")
 
     def next_seq(self) -> int:
         """Return a fresh sequence number (orders blocked senders and pending interrupts)."""
@@ -290,7 +297,7 @@ class Kernel(IpcMixin):
         if node is None or (write and node.rights != "rw"):
             self.page_fault(thread, op, page, write)
             return
-        self.machine.user_access(thread.space.id, page, node.frame, write)
+        self.machine.user_access(thread.space.id, page, node.frame, offset, write)
         physical = node.frame * PAGE_SIZE + offset
         if write:
             old = self.memory.get(physical, 0)
@@ -307,7 +314,7 @@ class Kernel(IpcMixin):
 
     def page_fault(self, thread: Thread, op: Operation, page: int, write: bool) -> None:
         """Send a page-fault IPC to the thread's pager, or end the thread when it has none."""
-        self.machine.page_fault()
+        self.machine.kernel_entry(thread.id, "page_fault")
         kind = "write" if write else "read"
         where = f"{kind} fault at {op.address:#x} (page {page}) in {thread.space.name}"
         pager = self.live_or_none(thread.pager)
@@ -328,7 +335,7 @@ class Kernel(IpcMixin):
 
     def unmap(self, thread: Thread, op: Unmap) -> None:
         """Flush from the calling thread's own space (the system-call form of flush)."""
-        self.machine.kernel_entry()
+        self.machine.kernel_entry(thread.id, "flush")
         self.flush(thread.space, op.page, op.rights, op.order, op.include_self)
         self.set_state(thread, Ready(None))
 

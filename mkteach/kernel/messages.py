@@ -50,6 +50,11 @@ class Message:
     fault: tuple[int, int, bool] | None = None  # (page, address, write) of a page-fault message
 
     @property
+    def string_bytes(self) -> int:
+        """Return the number of string bytes the message carries."""
+        return sum(len(s) for s in self.strings)
+
+    @property
     def kind(self) -> str:
         """Return the message's kind for views: 'page_fault', 'grant', 'map', 'strings', 'short'."""
         if self.fault is not None:

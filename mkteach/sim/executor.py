@@ -115,7 +115,7 @@ class Executor:
         irq = k.deliverable_interrupt()
         if irq is not None:
             self.machine.switch_space(irq[1].space.id)
-            self.machine.ipc()
+            self.machine.kernel_entry(irq[1].id, "interrupt")
             k.deliver_interrupt(*irq)
             return True
         thread = k.scheduler.pop()
@@ -143,7 +143,7 @@ class Executor:
                 op = thread.program.send(state.result)
         except StopIteration:
             self.machine.switch_space(thread.space.id)
-            self.machine.kernel_entry()
+            self.machine.kernel_entry(thread.id, "exit")
             k.end_thread(thread, "returned")
             return
         except Exception as e:  # a student's program may raise anything
@@ -241,4 +241,3 @@ class Executor:
             return True
         line = self.kernel.irqs.get(state.src.number) if state.src.is_interrupt else None
         return line is not None and line.driver == thread.id
-
