@@ -33,11 +33,20 @@ from .sim.trace import to_json
 class System:
     """A µ-kernel model on a modelled machine: spaces, threads, IPC, and a step-by-step executor."""
 
-    def __init__(self, machine: str = "i486", frames: int = 64, seed: int = 0) -> None:
+    def __init__(
+        self,
+        machine: str = "i486",
+        frames: int = 64,
+        seed: int = 0,
+        kernel: str = "l3",
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        """Build a system on `machine` (a profile name, with parameter `overrides`) running the
+        `kernel` construction variant ("l3" lean, or "mach") with `frames` physical frames."""
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidArgument(f"seed must be an int, not {seed!r}")
-        self.profile = profile(machine)
-        self.machine = Machine(self.profile)
+        self.profile = profile(machine, **(overrides or {}))
+        self.machine = Machine(self.profile, kernel)
         self.kernel = Kernel(frames, self.machine)
         self.executor = Executor(self.kernel)
         self.seed = seed
@@ -74,9 +83,18 @@ class System:
         """Return the address spaces by name (a copy)."""
         return dict(self.kernel.spaces)
 
-    def create_space(self, name: str, chief: AddressSpace | str | None = None) -> AddressSpace:
-        """Create an empty address space (in `chief`'s clan if given); return it."""
-        return self.executor.setup(lambda: self.kernel.create_space(name, chief))
+    def create_space(
+        self, name: str, chief: AddressSpace | str | None = None, small: bool = False
+    ) -> AddressSpace:
+        """Create an empty address space (in `chief`'s clan if given); return it.
+
+        small=True runs it as a small space: a segment inside every large space, so switching
+        to and from it needs no TLB flush (on machines with segments).
+        """
+        space = self.executor.setup(lambda: self.kernel.create_space(name, chief))
+        if small:
+            self.machine.make_small(space.id)
+        return space
 
     def map(self, src: AddressSpace | str, src_page: int, dst: AddressSpace | str, dst_page: int,
             rights: str = "rw", order: int = 0) -> None:  # fmt: skip

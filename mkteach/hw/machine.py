@@ -2,31 +2,62 @@
 
 The kernel and executor never add cycles themselves: they tell the machine what happened
 (a kernel entry on a named kernel path, an address-space switch, a message transfer between two
-threads, a user memory access, a page-table update) and the machine charges what that costs on
-its profile, recording each charge with its cause. This is the placeholder cost model:
-per-operation costs from the profile. The TLB and cache models plug in behind the same methods,
-without changing the kernel.
+threads, a user memory access, a page-table update) and the machine runs it through its models
+(TLBs, caches, segment registers, the kernel variant's paths) and charges what that costs on its
+profile, recording each charge with its cause: trap, instructions, tlb_miss, cache_miss,
+as_switch, small_space, memory, copy, idle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from .cache import Cache
+from .kernels import (
+    BUFFERS,
+    CODE,
+    DATA,
+    DESCRIPTORS,
+    TRAP_REFS,
+    KernelVariant,
+    Path,
+    tcb_address,
+    variant,
+)
 from .profiles import Profile
+from .tlb import TLB
 
-PATH_CYCLES = {  # [assumed] kernel work per path, in cycles, until the path models replace them
-    "ipc": "ipc_path_cycles",
-    "page_fault": "fault_path_cycles",
-}
+KERNEL_TAG = -1  # TLB tag of kernel pages (mapped in every space)
+SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 
 
 class Machine:
-    """Charges hardware costs for one profile and remembers the current address space."""
+    """A processor with its TLBs and caches, running one kernel variant, charging cycles."""
 
-    def __init__(self, profile: Profile) -> None:
-        self.profile = profile
+    def __init__(self, profile: Profile, kernel: str = "l3") -> None:
+        p = self.profile = profile
+        self.variant: KernelVariant = variant(kernel)
+        self.dtlb = TLB(p.tlb_entries, p.tlb_assoc, "dtlb" if p.itlb_entries else "tlb")
+        self.itlb = (
+            TLB(p.itlb_entries, min(p.tlb_assoc, p.itlb_entries), "itlb")
+            if p.itlb_entries
+            else self.dtlb
+        )
+        self.dcache = Cache(
+            p.cache_size, p.cache_assoc, p.cache_line, "dcache" if p.split_cache else "cache"
+        )
+        self.icache = (
+            Cache(p.cache_size, p.cache_assoc, p.cache_line, "icache")
+            if p.split_cache
+            else self.dcache
+        )
+        self.small: set[int] = set()
         self.current_space: int | None = None
+        self.loaded_large: int | None = None  # whose page table the MMU holds
         self._costs: list[tuple[str, int]] = []
+
+    # -- accounting -----------------------------------------------------------------------------
 
     def charge(self, cause: str, cycles: float) -> None:
         """Record `cycles` spent on `cause` in the current step."""
@@ -41,33 +72,121 @@ class Machine:
         self._costs.clear()
         return tuple(merged.items())
 
+    # -- address spaces -------------------------------------------------------------------------
+
+    def make_small(self, space_id: int) -> None:
+        """Run space `space_id` as a small space (a segment inside every large space)."""
+        self.small.add(space_id)
+
+    def tag(self, space_id: int) -> int:
+        """Return the TLB tag of user pages of `space_id` on this machine."""
+        if self.profile.tlb_tagged or space_id in self.small:
+            return space_id + 1  # tagged, or a small space at its own linear addresses
+        return SHARED_TAG
+
     def switch_space(self, space_id: int) -> None:
-        """Make `space_id` current, charging an address-space switch if it changes."""
-        if self.current_space != space_id:
-            if self.current_space is not None:
-                self.charge("as_switch", self.profile.as_switch_cycles)
-            self.current_space = space_id
+        """Make `space_id` current, charging the switch the hardware needs (maybe a TLB flush)."""
+        previous, self.current_space = self.current_space, space_id
+        if previous is None or previous == space_id:
+            if self.loaded_large is None and space_id not in self.small:
+                self.loaded_large = space_id
+            return
+        p = self.profile
+        if space_id in self.small or (space_id == self.loaded_large and previous in self.small):
+            if p.segment_switch_cycles is not None:
+                self.charge("as_switch", p.segment_switch_cycles)
+                self.charge("small_space", p.small_space_extra_cycles)
+                return
+        self.charge("as_switch", p.as_switch_cycles)
+        if space_id not in self.small:
+            if not p.tlb_tagged and self.loaded_large != space_id:
+                self.flush_tlbs()
+            self.loaded_large = space_id
+
+    def flush_tlbs(self) -> None:
+        """Flush the TLB(s): the cost shows up as the misses that refill them."""
+        self.dtlb.flush()
+        if self.itlb is not self.dtlb:
+            self.itlb.flush()
+
+    # -- kernel paths ---------------------------------------------------------------------------
 
     def kernel_entry(self, thread: Any, path: str) -> None:
-        """Charge entering and leaving the kernel for `thread`, plus the kernel `path`'s work."""
-        self.charge("trap", self.profile.trap_enter_cycles + self.profile.trap_exit_cycles)
-        field = PATH_CYCLES.get(path)
-        self.charge("instructions", getattr(self.profile, field) if field else 0)
+        """Charge entering and leaving the kernel for `thread` and running kernel `path`."""
+        p = self.profile
+        self.charge("trap", p.trap_enter_cycles + p.trap_exit_cycles)
+        self.touch_data((DESCRIPTORS + off, size) for off, size in TRAP_REFS)
+        self.run_path(self.variant.paths[path], thread)
+
+    def run_path(self, path: Path, thread: Any = None) -> None:
+        """Execute `path` for `thread`: instructions, code fetches, data and TCB accesses."""
+        self.charge("instructions", path.instructions * self.profile.cpi)
+        self.fetch_code(CODE + path.code[0], path.code[1])
+        self.touch_data((DATA + off, size) for off, size in path.data)
+        if thread is not None and not thread.is_interrupt:
+            self.touch_data(self.tcb_spans(thread, path.tcb))
+
+    def tcb_spans(self, thread: Any, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Return absolute (address, size) spans of `spans` inside `thread`'s TCB."""
+        align = self.profile.tcb_align
+        base = tcb_address(thread.task, thread.number, align)
+        return [(base + (off if off >= 0 else align + off), size) for off, size in spans]
+
+    def fetch_code(self, address: int, size: int) -> None:
+        """Fetch kernel code bytes through the instruction TLB and cache."""
+        for line in self.icache.lines_of(address, size):
+            self.translate(self.itlb, KERNEL_TAG, line)
+            self.miss_if(not self.icache.access(line))
+
+    def touch_data(self, spans: Iterable[tuple[int, int]]) -> None:
+        """Read or write kernel data bytes through the data TLB and cache."""
+        for address, size in spans:
+            for line in self.dcache.lines_of(address, size):
+                self.translate(self.dtlb, KERNEL_TAG, line)
+                self.miss_if(not self.dcache.access(line))
+
+    def translate(self, tlb: TLB, tag: int, address: int) -> None:
+        """Look `address` up in `tlb`, charging a miss (kernel space may bypass the TLB)."""
+        if tag == KERNEL_TAG and self.profile.kernel_unmapped:
+            return
+        if not tlb.lookup(tag, address // self.profile.page_size):
+            self.charge("tlb_miss", self.profile.tlb_miss_cycles)
+
+    def miss_if(self, missed: bool) -> None:
+        """Charge a cache miss when `missed`."""
+        if missed:
+            self.charge("cache_miss", self.profile.cache_miss_cycles)
+
+    # -- what the kernel reports ------------------------------------------------------------------
 
     def transfer(self, sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
-        """Charge moving a message of `words` and `string_bytes` from sender to receiver."""
-        self.charge("copy", string_bytes * self.profile.copy_cycles_per_byte)
+        """Charge moving a message from sender to receiver: the receiver's TCB, string copies."""
+        self.run_path(self.variant.paths["transfer"], receiver)
+        if string_bytes:
+            copies = self.variant.copies
+            self.charge("copy", copies * (string_bytes // 4) * self.profile.cpi)
+            for thread in (sender, receiver):
+                base = BUFFERS + (thread.task * 16 + thread.number) % 256 * 0x10000
+                for _ in range(copies):
+                    self.touch_data([(base, string_bytes)])
 
-    def user_access(self, space_id: int, page: int, frame: int, offset: int, write: bool) -> None:
-        """Charge a user load or store that the MMU translated."""
+    def user_access(self, space_id: int, page: int, frame: int, offset: int, write: bool,
+                    fetch: bool = False) -> None:  # fmt: skip
+        """Charge a user load, store (or instruction fetch) that the MMU translated."""
+        tlb, cache = (self.itlb, self.icache) if fetch else (self.dtlb, self.dcache)
+        if not tlb.lookup(self.tag(space_id), page):
+            self.charge("tlb_miss", self.profile.tlb_miss_cycles)
+        self.miss_if(not cache.access(frame * self.profile.page_size + offset))
         self.charge("memory", self.profile.memory_access_cycles)
 
     def page_table_update(self, space_id: int, page: int, kind: str) -> None:
-        """Charge a page-table change: kind "map" enters a page, "unmap"/"protect" change one."""
-        if kind == "map":
-            self.charge("map", self.profile.map_page_cycles)
-        else:
-            self.charge("flush", self.profile.unmap_page_cycles)
+        """Charge a page-table change and drop a stale TLB entry ("map", "unmap", "protect")."""
+        path = "map_page" if kind == "map" else "unmap_page"
+        self.run_path(self.variant.paths[path])
+        if kind != "map" and (self.tag(space_id) != SHARED_TAG or space_id == self.loaded_large):
+            self.dtlb.invalidate(self.tag(space_id), page)
+            if self.itlb is not self.dtlb:
+                self.itlb.invalidate(self.tag(space_id), page)
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""

@@ -1,8 +1,9 @@
 """Machine profiles: frozen records of the hardware parameters the cost model uses.
 
-Values marked [paper] are from Liedtke 1995's text; [recalled] from secondary sources (approximate);
-[assumed] are placeholders chosen for the model and documented as such. The detailed TLB and cache
-models of a later stage read the same fields.
+Sources, per value: [paper] Liedtke 1995's text; [derived] computed from the paper's text
+(the derivation is given); [recalled] from secondary sources, approximate; [assumed] a value the
+model needs that no source here gives, chosen and labelled so. The claims table shows which
+claims depend on which kind.
 """
 
 from __future__ import annotations
@@ -20,39 +21,138 @@ class Profile:
     clock_mhz: float
     trap_enter_cycles: int
     trap_exit_cycles: int
-    tlb_entries: int
+    tlb_entries: int  # data (or unified) TLB entries
+    tlb_assoc: int
     tlb_miss_cycles: int
     tlb_tagged: bool
-    cache_size: int
+    cache_size: int  # bytes of the (data or unified) first-level cache
     cache_assoc: int
     cache_line: int
     cache_miss_cycles: int
-    segment_switch_cycles: int | None
+    segment_switch_cycles: int | None  # switch between small spaces; None: no segments
+    itlb_entries: int = 0  # 0: one unified TLB
+    split_cache: bool = False  # True: separate instruction cache of the same geometry
+    cpi: float = 1.0  # cycles per kernel instruction when nothing misses
+    as_switch_cycles: int = 5  # load the page-table root (or the ASID)
+    small_space_extra_cycles: int = 0  # extra cost of each switch involving a small space
+    tcb_align: int = 1024  # bytes between thread control blocks (TCB + kernel stack)
+    kernel_unmapped: bool = False  # kernel addresses bypass the TLB (MIPS kseg0)
+    memory_access_cycles: int = 1  # a user load/store that hits
     page_size: int = 4096
-    ipc_path_cycles: int = 40  # [assumed] kernel instructions of a short IPC path
-    map_page_cycles: int = 20  # [assumed] per page entered in a page table + mapping database
-    unmap_page_cycles: int = 10  # [assumed] per page removed or reduced
-    copy_cycles_per_byte: float = 0.25  # [assumed] string copy (4 bytes per cycle)
-    memory_access_cycles: int = 1  # [assumed] a user load/store that hits
-    fault_path_cycles: int = 30  # [assumed] kernel work to turn a fault into IPC
-    as_switch_cycles: int = 5  # [paper] loading the page-table root costs 1-10 cycles
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        # [paper] 71 + 36 cycles trap; [recalled] 8 KB 4-way 16-byte lines, 32-entry TLB.
-        Profile("i486", 50, 71, 36, 32, 9, False, 8192, 4, 16, 10, 39),
-        # [paper] TLB miss >= 9 cycles, 32 + 64 entries; [recalled] 8 KB 2-way, 32-byte lines.
-        Profile("pentium", 100, 69, 29, 96, 9, False, 8192, 2, 32, 10, 15),
-        # [recalled] MIPS R2000 at 16.7 MHz: < 20 cycles to enter and leave; software TLB, tagged.
-        Profile("r2000", 16.7, 10, 8, 64, 12, True, 65536, 1, 4, 6, None),
-        # [recalled] MIPS R4000: tagged TLB (ASIDs), 48 entry pairs.
-        Profile("r4000", 100, 12, 8, 96, 20, True, 8192, 1, 16, 12, None),
-        # [recalled] Alpha 21064 at 133 MHz: untagged for the paper's purposes, 32-entry DTLB.
-        Profile("alpha21064", 133, 30, 20, 32, 25, False, 8192, 1, 32, 12, None),
-        # [paper] PowerPC segment switch 29 cycles (3.5 GB) or 12 (1 GB); [recalled] 601 caches.
-        Profile("ppc601", 66, 30, 20, 256, 20, False, 32768, 8, 64, 10, 29),
+        Profile(
+            name="i486",
+            clock_mhz=50,  # [paper] 486 at 50 MHz
+            trap_enter_cycles=71,  # [paper] int
+            trap_exit_cycles=36,  # [paper] iret
+            tlb_entries=32,  # [recalled]
+            tlb_assoc=4,  # [recalled]
+            tlb_miss_cycles=9,  # [paper] m = 9 cycles per miss in the refill bound
+            tlb_tagged=False,  # [paper] untagged: flushed on every address-space switch
+            cache_size=8192,  # [recalled] 8 KB unified
+            cache_assoc=4,  # [recalled]
+            cache_line=16,  # [recalled]
+            cache_miss_cycles=3,  # [derived] 57 - 3 TLB misses * 9 = 30 cycles for 10 misses
+            segment_switch_cycles=39,  # [paper] switch with small spaces
+            cpi=1.5,  # [assumed] simple integer kernel code takes 1-3 cycles per instruction
+            as_switch_cycles=5,  # [assumed] MOV CR3; the paper gives 1-10 cycles
+            small_space_extra_cycles=130,  # [paper] small spaces cost about 130 extra cycles
+            tcb_align=4096,  # [paper] L3 on the 486 aligned TCBs to 4 KB
+        ),
+        Profile(
+            name="pentium",
+            clock_mhz=100,  # [assumed] a 100 MHz Pentium
+            trap_enter_cycles=69,  # [assumed] close to the 486's
+            trap_exit_cycles=29,  # [assumed]
+            tlb_entries=64,  # [paper] 64 data entries (+ 32 instruction entries)
+            tlb_assoc=4,  # [recalled]
+            tlb_miss_cycles=9,  # [paper] >= 9 cycles per miss
+            tlb_tagged=False,  # [paper]
+            cache_size=8192,  # [recalled] 8 KB data (+ 8 KB instruction)
+            cache_assoc=2,  # [paper] 2-way
+            cache_line=32,  # [recalled]
+            cache_miss_cycles=10,  # [assumed]
+            segment_switch_cycles=15,  # [paper] switch with small spaces
+            itlb_entries=32,  # [paper]
+            split_cache=True,  # [recalled]
+            cpi=1.0,  # [assumed] dual issue makes about one cycle per instruction
+            as_switch_cycles=5,  # [assumed]
+            tcb_align=1024,  # [paper] the Pentium port moved TCBs to 1 KB alignment
+        ),
+        Profile(
+            name="r2000",
+            clock_mhz=16.7,  # [paper]
+            trap_enter_cycles=10,  # [paper] < 20 cycles to enter and leave the kernel
+            trap_exit_cycles=8,
+            tlb_entries=64,  # [recalled] fully associative, software refilled
+            tlb_assoc=64,
+            tlb_miss_cycles=12,  # [recalled]
+            tlb_tagged=True,  # [paper] ASID-tagged
+            cache_size=65536,  # [recalled] external direct-mapped cache
+            cache_assoc=1,
+            cache_line=4,
+            cache_miss_cycles=6,  # [assumed]
+            segment_switch_cycles=None,
+            split_cache=True,
+            cpi=1.3,  # [assumed]
+            kernel_unmapped=True,  # [recalled] kseg0 bypasses the TLB
+        ),
+        Profile(
+            name="r4000",
+            clock_mhz=100,  # [recalled]
+            trap_enter_cycles=12,  # [assumed]
+            trap_exit_cycles=8,  # [assumed]
+            tlb_entries=96,  # [recalled] 48 entry pairs
+            tlb_assoc=96,
+            tlb_miss_cycles=20,  # [recalled] software refill
+            tlb_tagged=True,  # [paper] tagged TLB: no flush on a switch
+            cache_size=8192,  # [recalled] 8 KB direct-mapped, 16-byte lines
+            cache_assoc=1,
+            cache_line=16,
+            cache_miss_cycles=12,  # [assumed]
+            segment_switch_cycles=None,
+            split_cache=True,
+            cpi=1.3,  # [assumed]
+            kernel_unmapped=True,  # [recalled] kseg0 bypasses the TLB
+        ),
+        Profile(
+            name="alpha21064",
+            clock_mhz=133,  # [paper]
+            trap_enter_cycles=30,  # [assumed] PALcode entry
+            trap_exit_cycles=20,  # [assumed]
+            tlb_entries=32,  # [recalled] data TLB
+            tlb_assoc=32,
+            tlb_miss_cycles=25,  # [assumed] PALcode refill
+            tlb_tagged=False,  # [paper] treated as untagged
+            cache_size=8192,  # [recalled] 8 KB direct-mapped, 32-byte lines
+            cache_assoc=1,
+            cache_line=32,
+            cache_miss_cycles=12,  # [assumed]
+            segment_switch_cycles=None,
+            itlb_entries=12,  # [recalled]
+            split_cache=True,
+            cpi=1.3,  # [assumed]
+        ),
+        Profile(
+            name="ppc601",
+            clock_mhz=66,  # [recalled]
+            trap_enter_cycles=30,  # [assumed]
+            trap_exit_cycles=20,  # [assumed]
+            tlb_entries=256,  # [recalled] unified, 2-way
+            tlb_assoc=2,
+            tlb_miss_cycles=20,  # [assumed] hashed page-table walk
+            tlb_tagged=False,  # segment registers take the place of tags
+            cache_size=32768,  # [recalled] 32 KB unified 8-way, 64-byte lines
+            cache_assoc=8,
+            cache_line=64,
+            cache_miss_cycles=10,  # [assumed]
+            segment_switch_cycles=29,  # [paper] 29 cycles for 3.5 GB (12 for 1 GB)
+            cpi=1.0,  # [assumed]
+        ),
     )
 }
 

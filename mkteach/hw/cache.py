@@ -1,0 +1,56 @@
+"""A set-associative, physically indexed cache with LRU replacement.
+
+Addresses are physical byte addresses; a line of `line` bytes lives in set
+(address // line) % sets. Conflicts between two data structures (say two thread control blocks)
+therefore come from where they are placed, exactly as on the real processor.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+
+class Cache:
+    """A cache of `size` bytes, `assoc` ways, `line`-byte lines, counting hits and misses."""
+
+    def __init__(self, size: int, assoc: int, line: int, name: str = "cache") -> None:
+        if size <= 0 or assoc <= 0 or line <= 0 or size % (assoc * line):
+            raise ValueError(f"{name}: size {size} must be a multiple of assoc*line {assoc * line}")
+        self.name = name
+        self.size, self.assoc, self.line = size, assoc, line
+        self.n_sets = size // (assoc * line)
+        self.sets: list[OrderedDict[int, None]] = [OrderedDict() for _ in range(self.n_sets)]
+        self.hits = self.misses = 0
+
+    @property
+    def way_size(self) -> int:
+        """Return the bytes one way spans: addresses this far apart share a set."""
+        return self.n_sets * self.line
+
+    def set_index(self, address: int) -> int:
+        """Return the set that physical `address` maps to."""
+        return (address // self.line) % self.n_sets
+
+    def access(self, address: int) -> bool:
+        """Return True on a hit; on a miss fill the line (evicting its set's LRU line)."""
+        tag = address // self.line
+        lines = self.sets[tag % self.n_sets]
+        if tag in lines:
+            lines.move_to_end(tag)
+            self.hits += 1
+            return True
+        self.misses += 1
+        if len(lines) >= self.assoc:
+            lines.popitem(last=False)
+        lines[tag] = None
+        return False
+
+    def lines_of(self, address: int, size: int) -> range:
+        """Return the line-aligned addresses that the bytes [address, address+size) occupy."""
+        first = address - address % self.line
+        return range(first, address + max(size, 1), self.line)
+
+    def flush(self) -> None:
+        """Empty the cache."""
+        for lines in self.sets:
+            lines.clear()
