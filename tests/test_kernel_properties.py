@@ -105,5 +105,5 @@ def test_every_step_keeps_the_invariants_and_the_trace_replays(scripts):
     )
     assert replayed.mappings() == live
     assert {k: v[2] for k, v in replayed.threads.items()} == {
-        str(tid): state for tid, state in s.threads().items()
+        tid.to_json(): state for tid, state in s.threads().items()
     }

@@ -69,7 +69,8 @@ class Moved:
 
 @dataclass(frozen=True)
 class ThreadState:
-    """Thread `thread` (in `space`, named `name`) went from state `old` to `new` (descriptions).
+    """Thread `thread` (its id as 'task.number.version', in `space`, named `name`) went from
+    state `old` to `new` (descriptions).
 
     `old` is "" when the thread was created by this change.
     """

@@ -50,6 +50,7 @@ class Event:
             "time": self.time,
             "cycles": self.cycles,
             "thread": _json(self.thread),
+            "thread_name": str(self.thread) if self.thread else None,
             "ids": [_json(i) for i in self.ids],
             "text": self.text,
             "info": {k: _json(v) for k, v in self.info},
@@ -59,9 +60,9 @@ class Event:
 
 
 def _json(value: Any) -> Any:
-    """Return `value` in a form JSON can hold (ids as strings, tuples as lists)."""
+    """Return `value` in a form JSON can hold (ids as 'task.number.version', tuples as lists)."""
     if isinstance(value, ThreadId):
-        return str(value)
+        return value.to_json()
     if isinstance(value, tuple | list):
         return [_json(v) for v in value]
     if isinstance(value, bytes):

@@ -197,7 +197,7 @@ class Kernel(IpcMixin):
         self.versions[(s.id, number)] = version
         self.threads[tid] = thread
         self.live[(s.id, number)] = thread
-        self._record(d.ThreadState(str(tid), s.name, label, "", thread.state.describe()))
+        self._record(d.ThreadState(tid.to_json(), s.name, label, "", thread.state.describe()))
         self.scheduler.make_ready(thread)
         return thread
 
@@ -233,6 +233,12 @@ class Kernel(IpcMixin):
                 f"{current.id} (version {current.id.version}); a stale id never reaches the new "
                 "thread. Use the id the new thread's create_thread returned."
             )
+        newest = self.versions.get((tid.task, tid.number), -1)
+        if tid in self.threads and newest > tid.version:
+            raise StaleThreadId(
+                f"{tid} is a stale id: that thread ended and its number was reused by a newer "
+                f"thread (version {newest}), which has ended too; a stale id never reaches it"
+            )
         if tid in self.threads:
             state = self.threads[tid].state
             raise UnknownThread(f"{tid} has {state.describe()}")
@@ -244,7 +250,9 @@ class Kernel(IpcMixin):
         thread.state = state
         new = state.describe()
         if old != new:
-            self._record(d.ThreadState(str(thread.id), thread.space.name, thread.name, old, new))
+            self._record(
+                d.ThreadState(thread.id.to_json(), thread.space.name, thread.name, old, new)
+            )
         if isinstance(state, Ready):
             self.scheduler.make_ready(thread)
         else:

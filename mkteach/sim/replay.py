@@ -23,7 +23,7 @@ class Snapshot:
     def __init__(self, frames: int) -> None:
         self.kernel = Kernel(frames)
         self.kernel.journal = None  # type: ignore[assignment]  # replay records nothing
-        self.threads: dict[str, tuple[str, str, str]] = {}  # id -> (space, name, state)
+        self.threads: dict[str, tuple[str, str, str]] = {}  # id key -> (space, name, state)
         self.memory: dict[int, Any] = {}
         self.applied = 0  # events of the trace applied so far
         self.step = -1
