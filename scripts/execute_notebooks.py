@@ -1,6 +1,6 @@
 """Execute the course notebooks in place, without storing widget state, for nbval to check.
 
-    python scripts/execute_notebooks.py notebooks/*.ipynb
+python scripts/execute_notebooks.py notebooks/*.ipynb
 """
 
 from __future__ import annotations
