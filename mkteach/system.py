@@ -26,7 +26,7 @@ from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
 from .sim.executor import Executor, RunSummary
 from .sim.program import ThreadHandle
-from .sim.replay import Snapshot
+from .sim.replay import HardwareSnapshot, Snapshot
 from .sim.trace import to_json
 
 
@@ -52,6 +52,7 @@ class System:
         self.seed = seed
         self.random = random.Random(seed)
         self._snapshot: Snapshot | None = None
+        self._hardware: HardwareSnapshot | None = None
         self._sigma0_pager: ThreadId | None = None
 
     def __repr__(self) -> str:
@@ -213,15 +214,23 @@ class System:
 
     def state_at(self, step: int) -> Snapshot:
         """Return the kernel state after `step` (-1: before the first), rebuilt from the trace."""
-        if (
-            not isinstance(step, int)
-            or isinstance(step, bool)
-            or not -1 <= step < max(self.steps, 0)
-        ):
-            raise InvalidArgument(f"step must be an int from -1 to {self.steps - 1}, not {step!r}")
+        self._check_step(step)
         if self._snapshot is None:
             self._snapshot = Snapshot(self.frames)
         return self._snapshot.move_to(self.trace, step)
+
+    def hardware_at(self, step: int) -> HardwareSnapshot:
+        """Return the TLB and cache contents after `step` (-1: before the first)."""
+        self._check_step(step)
+        if self._hardware is None:
+            shapes = {n: u.n_sets for n, u in self.machine.structures().items()}
+            self._hardware = HardwareSnapshot(shapes)
+        return self._hardware.move_to(self.executor.hw_changes, step)
+
+    def _check_step(self, step: object) -> None:
+        """Raise InvalidArgument unless -1 <= step < steps taken."""
+        if not isinstance(step, int) or isinstance(step, bool) or not -1 <= step < self.steps:
+            raise InvalidArgument(f"step must be an int from -1 to {self.steps - 1}, not {step!r}")
 
     def trace_json(self, path: str | None = None) -> str:
         """Return the trace as JSON, also writing it to `path` when given."""

@@ -21,6 +21,7 @@ class Cache:
         self.n_sets = size // (assoc * line)
         self.sets: list[OrderedDict[int, None]] = [OrderedDict() for _ in range(self.n_sets)]
         self.hits = self.misses = 0
+        self.dirty: set[int] = set()  # sets changed since the last take_changes()
 
     @property
     def way_size(self) -> int:
@@ -34,6 +35,7 @@ class Cache:
     def access(self, address: int) -> bool:
         """Return True on a hit; on a miss fill the line (evicting its set's LRU line)."""
         tag = address // self.line
+        self.dirty.add(tag % self.n_sets)
         lines = self.sets[tag % self.n_sets]
         if tag in lines:
             lines.move_to_end(tag)
@@ -54,3 +56,10 @@ class Cache:
         """Empty the cache."""
         for lines in self.sets:
             lines.clear()
+        self.dirty.update(range(self.n_sets))
+
+    def take_changes(self) -> dict[int, tuple]:
+        """Return {set index: its line tags, LRU first} for each set changed since the last call."""
+        changes = {i: tuple(self.sets[i]) for i in sorted(self.dirty)}
+        self.dirty.clear()
+        return changes

@@ -188,6 +188,24 @@ class Machine:
             if self.itlb is not self.dtlb:
                 self.itlb.invalidate(self.tag(space_id), page)
 
+    def structures(self) -> dict[str, TLB | Cache]:
+        """Return the machine's TLBs and caches by name (a unified one appears once)."""
+        out: dict[str, TLB | Cache] = {}
+        for unit in (self.itlb, self.dtlb, self.icache, self.dcache):
+            out.setdefault(unit.name, unit)
+        return out
+
+    def take_state_changes(self) -> dict[str, Any]:
+        """Return what changed in the TLBs and caches since the last call, and their counters.
+
+        {name: {"sets": {index: contents}, "hits": n, "misses": n}}: enough to rebuild the
+        hardware state after any step (the executor stores one per step).
+        """
+        return {
+            name: {"sets": unit.take_changes(), "hits": unit.hits, "misses": unit.misses}
+            for name, unit in self.structures().items()
+        }
+
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""
         self.charge("idle", cycles)

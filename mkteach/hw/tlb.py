@@ -24,10 +24,13 @@ class TLB:
             OrderedDict() for _ in range(self.n_sets)
         ]
         self.hits = self.misses = self.flushes = 0
+        self.dirty: set[int] = set()  # sets changed since the last take_changes()
 
     def lookup(self, tag: int, page: int) -> bool:
         """Return True on a hit; on a miss load the entry (evicting the LRU one of its set)."""
-        entries = self.sets[page % self.n_sets]
+        index = page % self.n_sets
+        self.dirty.add(index)
+        entries = self.sets[index]
         key = (tag, page)
         if key in entries:
             entries.move_to_end(key)
@@ -44,13 +47,21 @@ class TLB:
         dropped = sum(len(s) for s in self.sets)
         for entries in self.sets:
             entries.clear()
+        self.dirty.update(range(self.n_sets))
         self.flushes += 1
         return dropped
 
     def invalidate(self, tag: int, page: int) -> bool:
         """Drop the entry for (tag, page) if present; return True when one was dropped."""
         entries = self.sets[page % self.n_sets]
+        self.dirty.add(page % self.n_sets)
         return entries.pop((tag, page), 0) is None
+
+    def take_changes(self) -> dict[int, tuple]:
+        """Return {set index: its entries, LRU first} for every set changed since the last call."""
+        changes = {i: tuple(self.sets[i]) for i in sorted(self.dirty)}
+        self.dirty.clear()
+        return changes
 
     def contents(self) -> list[list[tuple[int, int]]]:
         """Return each set's entries as (tag, page), least recently used first."""

@@ -87,6 +87,7 @@ class Executor:
         self.kernel = kernel
         self.machine = kernel.machine
         self.trace: list[Event] = []
+        self.hw_changes: list[dict] = []  # per step: what changed in the TLBs and caches
         self.cycles = 0
         self.steps = 0
         self.in_step = False
@@ -163,8 +164,10 @@ class Executor:
         """Freeze the step's notes into events, advance the clock, and append to the trace."""
         notes = self.kernel.journal.take()
         costs = self.machine.take_costs()
+        changes = self.machine.take_state_changes()
         if not keep:
             return []
+        self.hw_changes.append(changes)
         total = sum(c for _, c in costs)
         events = [
             Event(self.steps, n.kind, self.cycles, total if i == 0 else 0, n.thread, n.ids,
@@ -189,6 +192,7 @@ class Executor:
         except BaseException:
             self.kernel.journal.take()
             self.machine.take_costs()
+            self.machine.take_state_changes()
             raise
         self._close_step(keep=True)
         return value

@@ -118,3 +118,48 @@ def undo(delta: d.Delta) -> d.Delta:
     if isinstance(delta, d.MemoryWritten):
         return d.MemoryWritten(delta.address, delta.new, delta.old)
     raise AssertionError(f"undo: no inverse delta for {type(delta).__name__}")
+
+
+class HardwareSnapshot:
+    """The TLB and cache contents after a given step, rebuilt from per-step changes.
+
+    `units[name]` has "sets" (a list, one tuple per set, LRU first), "hits" and "misses".
+    Moving back restarts from the nearest checkpoint (one every CHECKPOINT steps).
+    """
+
+    CHECKPOINT = 256
+
+    def __init__(self, shapes: dict[str, int]) -> None:
+        self.shapes = shapes  # name -> number of sets
+        self.units = self._empty()
+        self.applied = 0
+        self.step = -1
+        self._checkpoints: dict[int, dict[str, dict[str, Any]]] = {0: self._copy()}
+
+    def _empty(self) -> dict[str, dict[str, Any]]:
+        """Return empty TLBs and caches of the right shapes."""
+        return {n: {"sets": [()] * k, "hits": 0, "misses": 0} for n, k in self.shapes.items()}
+
+    def _copy(self) -> dict[str, dict[str, Any]]:
+        """Return a copy of the current state (sets are tuples, so a shallow copy suffices)."""
+        return {n: {**u, "sets": list(u["sets"])} for n, u in self.units.items()}
+
+    def move_to(self, changes: Sequence[dict[str, Any]], step: int) -> HardwareSnapshot:
+        """Rebuild the state after `step` (-1: before any) from per-step `changes`; return self."""
+        target = step + 1
+        if target < self.applied:
+            start = max(k for k in self._checkpoints if k <= target)
+            self.units = {n: {**u, "sets": list(u["sets"])}
+                          for n, u in self._checkpoints[start].items()}  # fmt: skip
+            self.applied = start
+        while self.applied < target:
+            for name, change in changes[self.applied].items():
+                unit = self.units[name]
+                for index, contents in change["sets"].items():
+                    unit["sets"][index] = contents
+                unit["hits"], unit["misses"] = change["hits"], change["misses"]
+            self.applied += 1
+            if self.applied % self.CHECKPOINT == 0:
+                self._checkpoints.setdefault(self.applied, self._copy())
+        self.step = step
+        return self
