@@ -1,0 +1,109 @@
+"""What every view shares: the events of a step, colours, and the figure/widget plumbing.
+
+A view renders "the state after step n" of a System from its trace: `figure(step)` returns a
+plain plotly figure (static, for exports and nbval), `widget` is a live FigureWidget that
+`update(step)` redraws in place. Views never print; they redraw.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+import plotly.graph_objects as go
+
+from ..kernel.journal import Event
+
+KIND_COLOURS = {
+    "short": "#1f77b4",
+    "strings": "#17becf",
+    "map": "#2ca02c",
+    "grant": "#ff7f0e",
+    "page_fault": "#d62728",
+    "interrupt": "#9467bd",
+    "redirected": "#7f7f7f",
+}
+CAUSE_COLOURS = {
+    "trap": "#1f77b4",
+    "instructions": "#aec7e8",
+    "tlb_miss": "#d62728",
+    "cache_miss": "#ff7f0e",
+    "as_switch": "#9467bd",
+    "small_space": "#c5b0d5",
+    "memory": "#8c564b",
+    "copy": "#17becf",
+    "map": "#2ca02c",
+    "flush": "#98df8a",
+    "idle": "#dddddd",
+}
+HIGHLIGHT = {"new": "#2ca02c", "granted": "#ff7f0e", "reduced": "#e6b800", "flushed": "#d62728"}
+
+
+def events_at(trace: list[Event], step: int) -> list[Event]:
+    """Return the events of `step` (an empty list for -1 or a step with none)."""
+    lo = bisect.bisect_left(trace, step, key=lambda e: e.step)
+    hi = bisect.bisect_right(trace, step, key=lambda e: e.step)
+    return trace[lo:hi]
+
+
+def events_until(trace: list[Event], step: int) -> list[Event]:
+    """Return the events of steps 0..step."""
+    return trace[: bisect.bisect_right(trace, step, key=lambda e: e.step)]
+
+
+def last_step(system: Any) -> int:
+    """Return the number of the last step taken (-1 before any)."""
+    return system.steps - 1
+
+
+class FigureView:
+    """A view drawn as one plotly figure: subclasses implement `draw(fig, step)`."""
+
+    title = "view"
+    height = 360
+
+    def __init__(self, system: Any) -> None:
+        self.system = system
+        self.step = last_step(system)
+        self._widget: go.FigureWidget | None = None
+
+    def figure(self, step: int | None = None) -> go.Figure:
+        """Return a static plotly figure of the state after `step` (default: the last step)."""
+        fig = self.empty()
+        self.draw(fig, last_step(self.system) if step is None else step)
+        return fig
+
+    def empty(self) -> go.Figure:
+        """Return the figure with its fixed traces and layout, before any data."""
+        fig = go.Figure()
+        fig.update_layout(
+            title=self.title,
+            height=self.height,
+            template="plotly_white",
+            margin={"l": 40, "r": 20, "t": 40, "b": 30},
+            showlegend=True,
+        )
+        self.setup(fig)
+        return fig
+
+    @property
+    def widget(self) -> go.FigureWidget:
+        """Return the live widget (created on first use), drawn at the current step."""
+        if self._widget is None:
+            self._widget = go.FigureWidget(self.empty())
+            self.update(self.step)
+        return self._widget
+
+    def update(self, step: int) -> None:
+        """Redraw the widget (if any) for the state after `step`."""
+        self.step = step
+        if self._widget is not None:
+            with self._widget.batch_update():
+                self.draw(self._widget, step)
+
+    def setup(self, fig: go.Figure) -> None:
+        """Add the figure's fixed traces (subclasses)."""
+
+    def draw(self, fig: go.Figure, step: int) -> None:
+        """Fill the fixed traces with the data of `step` (subclasses)."""
+        raise NotImplementedError

@@ -1,0 +1,184 @@
+"""The mapping-tree view: the derivation tree of a frame (or every tree a space is in).
+
+σ0 is the root; each node is (space, page) with its rights; an edge runs from the mapping a page
+was mapped from to the mapping made from it. The current step's changes are highlighted: new
+mappings, granted nodes, reduced rights, and flushed mappings (drawn as ghosts where they were).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from ..kernel import deltas as d
+from .common import HIGHLIGHT, FigureView, events_at
+
+Key = tuple[str, int]
+MAX_TREES = 12
+
+
+def tidy_layout(children: dict[Key, list[Key]], roots: list[Key]) -> dict[Key, tuple[float, int]]:
+    """Return (x, depth) per node: leaves at consecutive x, parents centred over children."""
+    pos: dict[Key, tuple[float, int]] = {}
+    next_x = 0.0
+    for root in roots:
+        stack: list[tuple[Key, int, bool]] = [(root, 0, False)]
+        while stack:
+            node, depth, done = stack.pop()
+            kids = children.get(node, [])
+            if done or not kids:
+                if kids:
+                    xs = [pos[k][0] for k in kids]
+                    pos[node] = ((xs[0] + xs[-1]) / 2, depth)
+                else:
+                    pos[node] = (next_x, depth)
+                    next_x += 1
+                continue
+            stack.append((node, depth, True))
+            stack.extend((k, depth + 1, False) for k in reversed(kids))
+        next_x += 0.5  # a gap between trees
+    return pos
+
+
+class MappingTreeView(FigureView):
+    """Mapping trees after a step: of one frame, of every frame a space maps, or of all frames."""
+
+    title = "mapping trees"
+    height = 380
+
+    def __init__(self, system: Any, frame: int | None = None, space: Any = None) -> None:
+        super().__init__(system)
+        self.frame = frame
+        self.space = None if space is None else system.kernel.space(space).name
+
+    def setup(self, fig: go.Figure) -> None:
+        """Add the edge, ghost and node traces."""
+        fig.add_scatter(
+            name="derived from", mode="lines", line={"color": "#999", "width": 1}, hoverinfo="skip"
+        )
+        fig.add_scatter(
+            name="flushed",
+            mode="lines+markers+text",
+            hoverinfo="text",
+            line={"color": HIGHLIGHT["flushed"], "dash": "dot", "width": 1},
+            marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
+            textposition="bottom center",
+        )
+        fig.add_scatter(
+            name="mappings",
+            mode="markers+text",
+            hoverinfo="text",
+            textposition="bottom center",
+            marker={"size": 16},
+        )
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False, autorange="reversed")
+
+    def frames_shown(self, snap: Any, ghosts: list[d.Unmapped]) -> list[int]:
+        """Return the frames whose trees to draw after this step."""
+        if self.frame is not None:
+            return [self.frame]
+        k = snap.kernel
+        if self.space is not None:
+            pages = k.spaces[self.space].pages.values() if self.space in k.spaces else []
+            frames = {n.frame for n in pages}
+            frames |= {g.frame for g in ghosts if g.space == self.space}
+        else:
+            frames = {
+                n.frame for s in k.spaces.values() if s is not k.sigma0 for n in s.pages.values()
+            }
+            frames |= {g.frame for g in ghosts}
+        return sorted(frames)[:MAX_TREES]
+
+    def draw(self, fig: go.Figure, step: int) -> None:
+        """Draw the trees after `step` with that step's changes highlighted."""
+        snap = self.system.state_at(step)
+        changes = [x for e in events_at(self.system.trace, step) for x in e.deltas]
+        ghosts = [x for x in changes if isinstance(x, d.Unmapped)]
+        marks = _marks(changes)
+        children: dict[Key, list[Key]] = {}
+        info: dict[Key, tuple[str, str]] = {}  # node -> (rights, state)
+        roots = []
+        for frame in self.frames_shown(snap, ghosts):
+            root = snap.kernel.mapdb.roots.get(frame)
+            if root is None:
+                continue
+            roots.append(root.name)
+            for node in root.subtree():
+                info[node.name] = (node.rights, marks.get(node.name, ""))
+                children.setdefault(node.name, [])
+                if node.parent is not None:
+                    children.setdefault(node.parent.name, []).append(node.name)
+        ghost_parent = {}
+        for g in reversed(ghosts):  # removed children first, so parents come later
+            key = (g.space, g.page)
+            if key in info or g.parent is None:
+                continue
+            parent = g.parent if (g.parent in info or g.parent in ghost_parent) else None
+            parent = parent or next((r for r in roots if r[1] == g.frame), None)
+            if parent is None:
+                continue
+            ghost_parent[key] = parent
+            children.setdefault(parent, []).append(key)
+            info[key] = (g.rights, "flushed")
+        pos = tidy_layout(children, roots)
+        self._fill(fig, pos, children, info, ghost_parent)
+        fig.layout.title = f"{self.title} after step {step}" if step >= 0 else self.title
+
+    @staticmethod
+    def _fill(fig: go.Figure, pos: dict, children: dict, info: dict, ghost_parent: dict) -> None:
+        """Put the laid-out nodes and edges into the figure's three traces."""
+        ex: list = []
+        ey: list = []
+        gx: list = []
+        gy: list = []
+        for parent, kids in children.items():
+            for kid in kids:
+                xs, ys = (gx, gy) if kid in ghost_parent else (ex, ey)
+                xs += [pos[parent][0], pos[kid][0], None]
+                ys += [pos[parent][1], pos[kid][1], None]
+        live = [n for n in pos if info[n][1] != "flushed"]
+        dead = [n for n in pos if info[n][1] == "flushed"]
+        fig.data[0].update(x=ex, y=ey)
+        fig.data[1].update(
+            x=gx, y=gy, text=[""] * len(gx), hovertext=[None] * len(gx), marker={"size": 0}
+        )
+        if dead:
+            fig.data[1].update(
+                x=gx + [pos[n][0] for n in dead],
+                y=gy + [pos[n][1] for n in dead],
+                text=[""] * len(gx) + [f"{n[0]}:{n[1]}" for n in dead],
+                hovertext=[None] * len(gx) + [f"{n[0]} page {n[1]}: flushed" for n in dead],
+                marker={"size": [0] * len(gx) + [12] * len(dead)},
+            )
+        fig.data[2].update(
+            x=[pos[n][0] for n in live],
+            y=[pos[n][1] for n in live],
+            text=[f"{n[0]}:{n[1]} {info[n][0]}" for n in live],
+            hovertext=[_hover(n, info[n]) for n in live],
+            marker={
+                "color": [HIGHLIGHT.get(info[n][1], "#6b8bd6") for n in live],
+                "line": {"width": [3 if info[n][1] else 0 for n in live], "color": "#333"},
+            },
+        )
+
+
+def _marks(changes: list[d.Delta]) -> dict[Key, str]:
+    """Return node -> highlight ('new', 'granted', 'reduced') for one step's deltas."""
+    marks: dict[Key, str] = {}
+    for x in changes:
+        if isinstance(x, d.Mapped):
+            marks[(x.space, x.page)] = "new"
+        elif isinstance(x, d.Moved):
+            marks[(x.space, x.page)] = "granted"
+        elif isinstance(x, d.RightsChanged):
+            marks.setdefault((x.space, x.page), "reduced")
+    return marks
+
+
+def _hover(node: Key, info: tuple[str, str]) -> str:
+    """Return the hover text of a node."""
+    rights, state = info
+    extra = f" ({state} in this step)" if state else ""
+    return f"{node[0]} page {node[1]}, rights {rights}{extra}"
