@@ -75,8 +75,12 @@ class Machine:
     # -- address spaces -------------------------------------------------------------------------
 
     def make_small(self, space_id: int) -> None:
-        """Run space `space_id` as a small space (a segment inside every large space)."""
-        self.small.add(space_id)
+        """Run space `space_id` as a small space (a segment inside every large space).
+
+        A machine without segment registers has no small spaces: the space stays an ordinary one.
+        """
+        if self.profile.segment_switch_cycles is not None:
+            self.small.add(space_id)
 
     def tag(self, space_id: int) -> int:
         """Return the TLB tag of user pages of `space_id` on this machine."""

@@ -251,6 +251,8 @@ class MappingDatabase:
     def flush(self, nodes: list[Mapping], rights: str, include_self: bool) -> None:
         """Revoke `rights` from everything derived from `nodes` (and the nodes if include_self)."""
         for node in nodes:
+            if node.space.pages.get(node.page) is not node:
+                continue  # derived from an earlier page of the fpage: flushed with it already
             if rights == "w":
                 self.restrict_subtree(node, "r", include_self)
             elif include_self:

@@ -360,6 +360,8 @@ def _check_overrides(overrides: object) -> w.Overrides:
         )
     from ..hw.profiles import profile
 
+    checked: w.Overrides = {}
     for name, params in overrides.items():
-        profile(name, **params)  # raises on an unknown machine or parameter
-    return overrides
+        canonical = profile(name, **params).name  # raises on an unknown machine or parameter
+        checked.setdefault(canonical, {}).update(params)  # "486" and "I486" mean "i486"
+    return checked
