@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,18 +86,51 @@ def start_lab(root: Path, timeout: float = 60):
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _wait_until_up(url: str, token: str, proc: subprocess.Popen, timeout: float, log: Path):
-    """Return when the server answers /api/status; raise with its log if it does not."""
+def _wait_until_up(url: str, token: str, proc: subprocess.Popen, timeout: float, log: Path,
+                   path: str = "/api/status") -> None:  # fmt: skip
+    """Return when the server answers `path`; raise with its log if it does not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited early:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+            with urllib.request.urlopen(f"{url}{path}?token={token}", timeout=2):
                 return
+        except urllib.error.HTTPError:
+            return  # it answers (a 404 for a folder is fine)
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"JupyterLab did not start in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def start_voila(notebook: Path, timeout: float = 60):
+    """Run Voila on `notebook` (127.0.0.1, a free port); yield its URL; stop it afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="mkteach-voila-"))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        IPYTHONDIR=str(home / "ipython"),
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1", str(notebook)]  # fmt: skip
+    log = open(home / "voila.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            cwd=notebook.parent)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, "", proc, timeout, home / "voila.log", path="/voila/static/")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def run_all_cells(page, url: str, token: str, notebook: str, timeout_ms: int = 120_000) -> None:

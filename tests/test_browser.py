@@ -19,6 +19,7 @@ from lab_server import (
     chromium_missing,
     run_all_cells,
     start_lab,
+    start_voila,
 )
 
 HERE = Path(__file__).parent
@@ -84,3 +85,23 @@ def test_the_dashboard_renders_steps_and_plays_in_jupyterlab(tmp_path, browser_p
         text = page.inner_text("body")
         for error in WIDGET_ERRORS:
             assert error not in text
+
+
+def test_the_dashboard_renders_and_steps_in_voila(tmp_path, browser_page):
+    notebook = tmp_path / "views.ipynb"
+    shutil.copy(HERE / "browser" / "views.ipynb", notebook)
+    page = browser_page
+    with start_voila(notebook) as url:
+        page.goto(url, timeout=120_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=120_000
+        )
+        text = page.inner_text("body")
+        for error in WIDGET_ERRORS:
+            assert error not in text
+        page.get_by_role("button", name="⟲ reset").click()
+        page.wait_for_function(f"() => ({READOUT})() === -1")
+        page.get_by_role("button", name="step ▶").click()
+        page.wait_for_function(f"() => ({READOUT})() === 0")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-voila.png"))

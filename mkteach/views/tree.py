@@ -124,7 +124,8 @@ class MappingTreeView(FigureView):
             info[key] = (g.rights, "flushed")
         pos = tidy_layout(children, roots)
         self._fill(fig, pos, children, info, ghost_parent)
-        fig.layout.title = f"{self.title} after step {step}" if step >= 0 else self.title
+        title = f"{self.title} after step {step}" if step >= 0 else self.title
+        fig.layout.title = title if pos else f"{title}: nothing mapped outside sigma0 yet"
 
     @staticmethod
     def _fill(fig: go.Figure, pos: dict, children: dict, info: dict, ghost_parent: dict) -> None:
