@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..kernel.errors import InvalidArgument
+
 
 class Cache:
     """A cache of `size` bytes, `assoc` ways, `line`-byte lines, counting hits and misses."""
 
     def __init__(self, size: int, assoc: int, line: int, name: str = "cache") -> None:
         if size <= 0 or assoc <= 0 or line <= 0 or size % (assoc * line):
-            raise ValueError(f"{name}: size {size} must be a multiple of assoc*line {assoc * line}")
+            raise InvalidArgument(
+                f"{name}: a {size}-byte cache cannot have {assoc} ways of {line}-byte lines: "
+                "the size must be a positive multiple of ways x line size"
+            )
         self.name = name
         self.size, self.assoc, self.line = size, assoc, line
         self.n_sets = size // (assoc * line)

@@ -29,6 +29,7 @@ TCBS = KERNEL_BASE + 0x0100_0000
 BUFFERS = KERNEL_BASE + 0x0400_0000  # where user string buffers are, for the copy's cache traffic
 TCB_SLOTS = 4096
 THREADS_PER_TASK = 16
+TASKS = TCB_SLOTS // THREADS_PER_TASK
 TRAP_REFS = ((0x30 * 8, 8), (0x800 + 8, 8))  # the IDT gate of the kernel-call vector, a GDT entry
 
 Span = tuple[int, int]  # (offset, bytes); a negative TCB offset counts from the TCB's end
@@ -101,10 +102,16 @@ def variant(name: str) -> KernelVariant:
     return VARIANTS[name]
 
 
-def tcb_address(task: int, number: int, align: int) -> int:
+def tcb_address(task: int, number: int, align: int, interleave: bool = False) -> int:
     """Return the physical address of thread (task, number)'s TCB at `align`-byte spacing.
 
-    As in L3, the thread id encodes where its TCB is: no table lookup on the IPC path.
+    As in L3, the thread id encodes where its TCB is: no table lookup on the IPC path. The
+    task-major layout puts a task's threads side by side, so thread 0 of every task sits
+    THREADS_PER_TASK slots from the next task's; `interleave` (the Pentium port's changed
+    thread-id layout) puts the tasks' threads side by side instead.
     """
-    slot = (task * THREADS_PER_TASK + number) % TCB_SLOTS
+    if interleave:
+        slot = (number * TASKS + task) % TCB_SLOTS
+    else:
+        slot = (task * THREADS_PER_TASK + number) % TCB_SLOTS
     return TCBS + slot * align

@@ -133,7 +133,7 @@ class Machine:
     def tcb_spans(self, thread: Any, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """Return absolute (address, size) spans of `spans` inside `thread`'s TCB."""
         align = self.profile.tcb_align
-        base = tcb_address(thread.task, thread.number, align)
+        base = tcb_address(thread.task, thread.number, align, self.profile.tcb_interleave)
         return [(base + (off if off >= 0 else align + off), size) for off, size in spans]
 
     def fetch_code(self, address: int, size: int) -> None:

@@ -36,6 +36,7 @@ class Profile:
     as_switch_cycles: int = 5  # load the page-table root (or the ASID)
     small_space_extra_cycles: int = 0  # extra cost of each switch involving a small space
     tcb_align: int = 1024  # bytes between thread control blocks (TCB + kernel stack)
+    tcb_interleave: bool = False  # thread ids place tasks' TCBs side by side (see kernels.py)
     kernel_unmapped: bool = False  # kernel addresses bypass the TLB (MIPS kseg0)
     memory_access_cycles: int = 1  # a user load/store that hits
     page_size: int = 4096
@@ -82,6 +83,7 @@ PROFILES: dict[str, Profile] = {
             cpi=1.0,  # [assumed] dual issue makes about one cycle per instruction
             as_switch_cycles=5,  # [assumed]
             tcb_align=1024,  # [paper] the Pentium port moved TCBs to 1 KB alignment
+            tcb_interleave=True,  # [paper] "this changed the thread-id layout"
         ),
         Profile(
             name="r2000",
@@ -171,4 +173,29 @@ def profile(name: str, **overrides: object) -> Profile:
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise InvalidArgument(f"unknown machine parameter(s) {unknown}: known are {sorted(names)}")
-    return replace(PROFILES[key], **overrides)  # type: ignore[arg-type]
+    base = PROFILES[key]
+    for field, value in overrides.items():
+        _check_value(base, field, value)
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def _check_value(base: Profile, field: str, value: object) -> None:
+    """Raise InvalidArgument unless `value` suits parameter `field` (same kind, not negative)."""
+    default = getattr(base, field)
+    if field == "name":
+        raise InvalidArgument("the machine's name cannot be overridden")
+    if isinstance(default, bool) or field in ("tlb_tagged", "split_cache", "kernel_unmapped"):
+        ok = isinstance(value, bool)
+    elif field == "segment_switch_cycles":
+        ok = value is None or (
+            isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        )
+    elif isinstance(default, float) or field in ("cpi", "clock_mhz"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if not ok:
+        raise InvalidArgument(
+            f"{base.name}.{field} = {value!r} is not a valid value: it must be like the "
+            f"default {default!r} ({type(default).__name__}, not negative)"
+        )

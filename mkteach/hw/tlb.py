@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..kernel.errors import InvalidArgument
+
 
 class TLB:
     """Translation lookaside buffer: `entries` in sets of `assoc`, counting hits and misses."""
 
     def __init__(self, entries: int, assoc: int, name: str = "tlb") -> None:
         if entries <= 0 or assoc <= 0 or entries % assoc:
-            raise ValueError(f"{name}: entries ({entries}) must be a multiple of assoc ({assoc})")
+            raise InvalidArgument(
+                f"{name}: {entries} entries cannot be split into sets of {assoc} ways: "
+                "entries must be a positive multiple of the associativity"
+            )
         self.name = name
         self.entries, self.assoc = entries, assoc
         self.n_sets = entries // assoc

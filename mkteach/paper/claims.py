@@ -160,9 +160,10 @@ SPECS: list[Spec] = [
         "cycles",
         0.0,
         "text",
-        "a working set of 32 code and 64 data pages, warm, then a switch to another large "
-        "space and back: the TLB misses of the second pass",
-        lambda o: w.tlb_refill_after_switch("pentium", o, 32, 64),
+        "a working set as large as the TLBs (a code page per instruction-TLB entry, a data "
+        "page per data-TLB entry), warm, then a switch to another large space and back: the "
+        "TLB misses of the second pass",
+        lambda o: w.tlb_refill_after_switch("pentium", o),
     ),
     Spec(
         "as_switch.small_space.pentium",

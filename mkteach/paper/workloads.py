@@ -41,9 +41,14 @@ def kernel_call(name: str, overrides: Overrides, kernel: str) -> tuple[dict, dic
     return warm, cold
 
 
-def tlb_refill_after_switch(name: str, overrides: Overrides, code: int, data: int) -> int:
-    """Return the TLB-miss cycles to refill `code` + `data` user pages after a space switch."""
+def tlb_refill_after_switch(name: str, overrides: Overrides) -> int:
+    """Return the TLB-miss cycles to refill a working set that fills the TLBs, after a switch.
+
+    The working set has as many code pages as the instruction TLB holds and as many data pages
+    as the data TLB holds: the worst case of the paper's bound min(n, s) x m.
+    """
     m = machine(name, overrides)
+    code, data = m.itlb.entries, m.dtlb.entries if m.itlb is not m.dtlb else 0
     m.switch_space(1)
 
     def touch() -> None:
