@@ -32,7 +32,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 nbval: $(STAMP)
-	rm -rf $(JUPYTER_TMP)
+	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
 	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval notebooks/ \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
@@ -40,7 +40,7 @@ test: lint unit nbval
 
 # Re-execute the notebooks in place (outputs committed, widget state not stored).
 notebooks: $(STAMP)
-	rm -rf $(JUPYTER_TMP)
+	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
 	$(JUPYTER_ENV) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 
 clean:
