@@ -11,7 +11,7 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(JUPYTER_TMP)/config JUPYTER_RUNTIME_DIR=$(JU
 	IPYTHONDIR=$(JUPYTER_TMP)/ipython JUPYTER_PLATFORM_DIRS=1
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test lint unit nbval notebooks install clean
+.PHONY: lab test lint unit nbval notebooks bench install clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ test: lint unit nbval
 notebooks: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
 	$(JUPYTER_ENV) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
+# Benchmarks (not part of make test): writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(JUPYTER_TMP) .pytest_cache .hypothesis build *.egg-info

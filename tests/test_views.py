@@ -101,7 +101,7 @@ def test_the_cost_view_stacks_causes_and_compares_two_runs(story):
     view = CostView(story, mach, labels=("L3", "Mach"))
     fig = view.figure()
     assert len(fig.layout.annotations) == 2
-    per_step = {t.name: sum(t.y) for t in fig.data[:11] if t.y}
+    per_step = {t.name: sum(t.y) for t in fig.data[:11] if len(t.y)}
     assert per_step["trap"] > 0 and per_step["instructions"] > 0
     text = view.text()
     assert text.startswith("L3:") and "Mach:" in text

@@ -99,11 +99,42 @@ class FigureView:
         self.step = step
         if self._widget is not None:
             with self._widget.batch_update():
-                self.draw(self._widget, step)
+                self.move(self._widget, step)
+
+    def move(self, fig: go.Figure, step: int) -> None:
+        """Bring the live widget to `step`: by default a full redraw."""
+        self.draw(fig, step)
 
     def setup(self, fig: go.Figure) -> None:
         """Add the figure's fixed traces (subclasses)."""
 
     def draw(self, fig: go.Figure, step: int) -> None:
         """Fill the fixed traces with the data of `step` (subclasses)."""
+        raise NotImplementedError
+
+
+class TimelineView(FigureView):
+    """A view of the trace over time: the live widget holds the whole trace once, and moving
+    to a step only moves the visible window and the highlight (cheap, whatever the length)."""
+
+    _drawn = -1  # how many events of the trace the widget holds
+
+    def draw(self, fig: go.Figure, step: int) -> None:
+        """Draw the trace up to `step` and mark `step` (the static figure)."""
+        self.draw_trace(fig, step)
+        self.mark(fig, step)
+
+    def move(self, fig: go.Figure, step: int) -> None:
+        """Draw the whole trace if it grew since the last time, then mark `step`."""
+        if self._drawn != len(self.system.trace):
+            self.draw_trace(fig, last_step(self.system))
+            self._drawn = len(self.system.trace)
+        self.mark(fig, step)
+
+    def draw_trace(self, fig: go.Figure, upto: int) -> None:
+        """Put the data of steps 0..upto into the figure (subclasses)."""
+        raise NotImplementedError
+
+    def mark(self, fig: go.Figure, step: int) -> None:
+        """Show the figure as of `step`: window, highlight, titles (subclasses)."""
         raise NotImplementedError

@@ -7,12 +7,14 @@ L3-style and a Mach-style kernel) and they are drawn one above the other.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import CAUSE_COLOURS, FigureView, events_until
+from .common import CAUSE_COLOURS, TimelineView, events_until
 
 
 def step_costs(system: Any, step: int) -> tuple[list[int], dict[str, list[int]]]:
@@ -29,7 +31,7 @@ def step_costs(system: Any, step: int) -> tuple[list[int], dict[str, list[int]]]
     return steps, by_cause
 
 
-class CostView(FigureView):
+class CostView(TimelineView):
     """Cycles per step by cause and the running total, for one run or two side by side."""
 
     title = "cycles per step"
@@ -41,6 +43,7 @@ class CostView(FigureView):
             f"{s.profile.name}, {s.machine.variant.name} kernel" for s in self.runs
         ]
         self.height = 300 * len(self.runs) + 40
+        self._totals: list[tuple[list[int], list[int]]] = []  # per run: (steps, running total)
 
     def empty(self) -> go.Figure:
         """Return one row per run: stacked bars per cause and a running-total line."""
@@ -84,21 +87,27 @@ class CostView(FigureView):
         )
         return fig
 
-    def draw(self, fig: go.Figure, step: int) -> None:
-        """Fill each run's bars and total up to `step`."""
+    def draw_trace(self, fig: go.Figure, upto: int) -> None:
+        """Fill each run's bars and running total for steps 0..upto."""
         per_run = len(CAUSE_COLOURS) + 1
+        self._totals = []
         for i, system in enumerate(self.runs):
-            steps, by_cause = step_costs(system, min(step, system.steps - 1))
-            totals = [sum(v) for v in zip(*by_cause.values(), strict=True)] if steps else []
-            running = []
-            acc = 0
-            for t in totals:
-                acc += t
-                running.append(acc)
+            steps, by_cause = step_costs(system, min(upto, system.steps - 1))
+            x = np.asarray(steps, dtype=int)
+            running = np.cumsum(np.sum([v for v in by_cause.values()], axis=0)) if steps else x
             for j, values in enumerate(by_cause.values()):
-                fig.data[i * per_run + j].update(x=steps, y=values)
-            fig.data[i * per_run + per_run - 1].update(x=steps, y=running)
-            fig.layout.annotations[i].text = f"{self.labels[i]}: {acc:,} cycles to step {step}"
+                fig.data[i * per_run + j].update(x=x, y=np.asarray(values, dtype=int))
+            fig.data[i * per_run + per_run - 1].update(x=x, y=running)
+            self._totals.append((steps, [int(t) for t in running]))
+
+    def mark(self, fig: go.Figure, step: int) -> None:
+        """Show steps up to `step` and each run's total so far."""
+        for i, (steps, running) in enumerate(self._totals):
+            k = bisect.bisect_right(steps, step)
+            total = running[k - 1] if k else 0
+            fig.layout.annotations[i].text = f"{self.labels[i]}: {total:,} cycles to step {step}"
+            axis = "xaxis" if i == 0 else f"xaxis{i + 1}"
+            fig.layout[axis].range = [-0.5, max(step, 0) + 0.5]
 
     def text(self, step: int | None = None) -> str:
         """Return each run's cycles by cause up to `step` as text."""

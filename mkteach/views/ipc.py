@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .common import KIND_COLOURS, FigureView, events_until
+from .common import KIND_COLOURS, TimelineView, events_at, events_until
 
 MESSAGE_KINDS = ("ipc", "interrupt")
 
 
-class IpcFlowView(FigureView):
+class IpcFlowView(TimelineView):
     """Messages between threads up to the current step, on one lane per thread."""
 
     title = "IPC flow"
@@ -55,25 +55,17 @@ class IpcFlowView(FigureView):
                 names.setdefault(str(tid), None)
         return list(names)
 
-    def draw(self, fig: go.Figure, step: int) -> None:
-        """Draw every message up to `step`; the messages of `step` itself in bold."""
-        events = events_until(self.system.trace, step)
+    def draw_trace(self, fig: go.Figure, upto: int) -> None:
+        """Draw every message and kernel entry of steps 0..upto."""
         arrows: dict[str, tuple[list, list, list]] = {k: ([], [], []) for k in KIND_COLOURS}
-        bold: tuple[list, list] = ([], [])
         dots: tuple[list, list, list] = ([], [], [])
-        for e in events:
+        for e in events_until(self.system.trace, upto):
             if e.kind in MESSAGE_KINDS:
-                kind = e.get("msg_kind", "short")
-                sender, receiver = str(e.get("sender")), str(e.get("receiver"))
-                xs, ys, texts = arrows[kind]
-                end = e.time + max(e.cycles, 1)
-                xs += [e.time, end, None]
-                ys += [sender, receiver, None]
+                xs, ys, texts = arrows[e.get("msg_kind", "short")]
+                xs += [e.time, e.time + max(e.cycles, 1), None]
+                ys += [str(e.get("sender")), str(e.get("receiver")), None]
                 texts += [e.text, e.text, None]
-                if e.step == step:
-                    bold[0].extend([e.time, end, None])
-                    bold[1].extend([sender, receiver, None])
-            elif e.thread is not None and e.kind not in ("create_thread",):
+            elif e.thread is not None and e.kind != "create_thread":
                 dots[0].append(e.time)
                 dots[1].append(str(e.thread))
                 dots[2].append(f"step {e.step}: {e.text} ({e.cycles} cycles)")
@@ -81,8 +73,19 @@ class IpcFlowView(FigureView):
         for i, kind in enumerate(KIND_COLOURS, start=1):
             xs, ys, texts = arrows[kind]
             fig.data[i].update(x=xs, y=ys, hovertext=texts)
-        fig.data[-1].update(x=bold[0], y=bold[1])
         fig.layout.yaxis.categoryarray = self.lanes(self.system.trace)
+
+    def mark(self, fig: go.Figure, step: int) -> None:
+        """Show time up to the end of `step`, its messages in bold."""
+        bold: tuple[list, list] = ([], [])
+        now = events_at(self.system.trace, step)
+        for e in now:
+            if e.kind in MESSAGE_KINDS:
+                bold[0].extend([e.time, e.time + max(e.cycles, 1), None])
+                bold[1].extend([str(e.get("sender")), str(e.get("receiver")), None])
+        fig.data[-1].update(x=bold[0], y=bold[1])
+        end = max((e.time + e.cycles for e in now), default=0)
+        fig.layout.xaxis.range = [0, max(end, 1) * 1.02]
         fig.layout.title = f"{self.title} up to step {step}" if step >= 0 else self.title
 
     def text(self, step: int | None = None) -> str:
