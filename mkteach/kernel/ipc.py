@@ -16,7 +16,7 @@ from .errors import KernelError, UnknownThread
 from .ids import ThreadId, interrupt_id
 from .mapdb import AddressSpace
 from .messages import Item, Message, Result
-from .ops import Call, Operation, Receive, ReplyAndWait, Send, Wait, Window
+from .ops import Call, Load, Operation, Receive, ReplyAndWait, Send, Store, Unmap, Wait, Window
 from .threads import Ready, Receiving, Sending, Thread
 
 if TYPE_CHECKING:
@@ -59,11 +59,11 @@ class IpcMixin(_Base):
     def enter(self, thread: Thread, op: Operation) -> None:
         """Perform one kernel entry of `thread` for operation `op` at time `self.now`."""
         self.machine.switch_space(thread.space.id)
-        if op.kind in ("load", "store"):
-            self.access(thread, op, self.now)  # type: ignore[arg-type]
+        if isinstance(op, Load | Store):
+            self.access(thread, op)
             return
-        if op.kind == "flush":
-            self.unmap(thread, op)  # type: ignore[arg-type]
+        if isinstance(op, Unmap):
+            self.unmap(thread, op)
             return
         self.machine.kernel_entry(thread.id, "ipc")
         acked = self.ack_interrupts(thread)

@@ -296,7 +296,7 @@ class Kernel(IpcMixin):
 
     # -- memory access by threads ---------------------------------------------------------------
 
-    def access(self, thread: Thread, op: Load | Store, now: int) -> None:
+    def access(self, thread: Thread, op: Load | Store) -> None:
         """Perform a load or store through the MMU, or turn a missing mapping into a page fault."""
         address = op.address
         page, offset = divmod(address, PAGE_SIZE)
