@@ -199,9 +199,14 @@ class MappingDatabase:
         """Return space's node for `page` if it holds at least `rights`; raise otherwise."""
         node = space.pages.get(page)
         if node is None:
+            fix = (
+                f"sigma0 has one page per physical frame, and there is no frame {page}"
+                if space.name == SIGMA0
+                else f"map it into {space.name} first"
+            )
             raise NotMapped(
                 f"{space.name} does not hold page {page}, so it cannot {verb} it: only pages a "
-                f"space can access can be mapped or granted (map it into {space.name} first)"
+                f"space can access can be mapped or granted ({fix})"
             )
         if wider_than(rights, node.rights):
             raise RightsError(
