@@ -1,0 +1,289 @@
+"""The ready-made scenarios: each builds, runs to done, keeps the invariants, is deterministic,
+and shows the one fact it exists to show."""
+
+from __future__ import annotations
+
+import pytest
+
+from mkteach import System
+from mkteach.scenarios import (
+    SCENARIOS,
+    Scenario,
+    build,
+    clans,
+    multimedia_pager,
+    page_colouring,
+)
+from mkteach.scenarios.basics import REFUSED
+from mkteach.scenarios.memory import VIDEO_BASE, cache_colours, period_times
+
+NAMES = [
+    "client-server",
+    "stacked-pagers",
+    "figure1",
+    "coexisting-pagers",
+    "multimedia-pager",
+    "device-driver",
+    "page-colouring",
+    "remote-ipc",
+    "unix-server",
+    "clans",
+]
+MACHINES = ["i486", "pentium", "r2000", "r4000", "alpha21064", "ppc601"]
+
+
+def ran(name: str, seed: int = 0, machine: str = "i486") -> System:
+    """Return scenario `name` built and run, after checking it ended well."""
+    s = SCENARIOS[name].build(seed=seed, machine=machine)
+    summary = s.run()
+    assert summary.reason == "done", str(summary)
+    assert summary.failed == (), str(summary)
+    s.check_invariants()
+    return s
+
+
+def ipcs(s: System, sender: str | None = None, receiver: str | None = None) -> list:
+    """Return the message transfers, optionally only those from or to threads of those names."""
+    return [
+        e
+        for e in s.trace
+        if e.kind == "ipc"
+        and (sender is None or str(e.get("sender")) == sender)
+        and (receiver is None or str(e.get("receiver")) == receiver)
+    ]
+
+
+def of(s: System, kind: str, thread: str) -> list:
+    """Return the events of `kind` entered by the thread called `thread`."""
+    return [
+        e for e in s.trace if e.kind == kind and e.thread is not None and str(e.thread) == thread
+    ]
+
+
+def mapped(s: System, space: str, pages: range = range(256)) -> list[int]:
+    """Return the pages of `space` (among `pages`) that are mapped."""
+    return [p for p in pages if s.lookup(space, p) is not None]
+
+
+# -- every scenario --------------------------------------------------------------------------------
+
+
+def test_the_registry_has_every_named_scenario_with_a_one_sentence_description():
+    assert set(NAMES) <= set(SCENARIOS)
+    for name, scenario in SCENARIOS.items():
+        assert isinstance(scenario, Scenario) and scenario.name == name
+        text = scenario.description
+        assert text.endswith(".") and text.count(". ") == 0 and "\n" not in text, text
+        assert len(text) < 140, text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_scenario_builds_unrun_and_runs_to_done(name):
+    s = SCENARIOS[name].build()
+    assert isinstance(s, System)
+    assert not any(e.kind in ("ipc", "wait", "call", "load", "store") for e in s.trace)
+    summary = s.run()
+    assert summary.reason == "done", str(summary)
+    assert summary.failed == ()
+    s.check_invariants()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("machine", MACHINES)
+def test_a_scenario_runs_on_every_machine(name, machine):
+    ran(name, seed=1, machine=machine)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_scenario_is_deterministic_and_uses_its_seed(name):
+    first = ran(name, seed=3).trace_json()
+    assert ran(name, seed=3).trace_json() == first
+    others = {ran(name, seed=seed).trace_json() for seed in (0, 1, 2)}
+    assert len(others | {first}) > 1, "the seed changes nothing"
+
+
+def test_build_by_name_and_unknown_names():
+    assert build("figure1", seed=2, machine="pentium").profile.name == "pentium"
+    with pytest.raises(KeyError, match="client-server"):
+        build("no-such-scenario")
+
+
+# -- the fact each scenario shows --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_client_server_every_client_gets_its_number_plus_one(seed):
+    s = ran("client-server", seed)
+    for i in range(3):
+        (request,) = ipcs(s, sender=f"client{i}", receiver="server")
+        (reply,) = ipcs(s, sender="server", receiver=f"client{i}")
+        assert reply.get("words") == (request.get("words")[0] + 1,)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_figure1_the_grant_puts_a_right_below_sigma0_and_f_loses_the_page(seed):
+    s = ran("figure1", seed)
+    f1 = s.lookup("A", 2).frame
+    assert s.lookup("F", f1) is None
+    assert list(s.mapping_tree(f1).edges) == [(("sigma0", f1), ("A", 2))]
+    (grant,) = ipcs(s, sender="F", receiver="A")
+    assert grant.get("msg_kind") == "grant"
+    (load,) = of(s, "load", "A")
+    assert "data from F" in load.text
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_clans_the_chief_forwards_allowed_calls_and_refuses_the_rest(seed):
+    s = ran("clans", seed)
+    redirected = [e for e in s.trace if e.get("msg_kind") == "redirected"]
+    assert [(str(e.get("sender")), str(e.get("receiver"))) for e in redirected] == [
+        ("alice", "chief"),  # the call to the printer leaves the clan
+        ("printer", "chief"),  # its reply enters it
+        ("alice", "chief"),  # the call to the secret server leaves the clan
+    ]
+    (asked,) = ipcs(s, sender="alice", receiver="printer")  # forwarded in alice's name
+    number = asked.get("words")[0]
+    assert ipcs(s, receiver="secret") == []  # never reached
+    (told,) = ipcs(s, sender="alice", receiver="bob")  # inside the clan: direct
+    assert told.get("words") == (2 * number, REFUSED)
+
+
+def test_clans_a_chief_at_the_members_priority_misses_the_zero_timeout_reply():
+    s = clans(chief_priority=100)
+    summary = s.run()
+    assert summary.reason == "deadlock"
+    (stuck,) = [b for b in summary.blocked if not b.idle]
+    assert str(stuck.thread) == "alice" and "printer" in stuck.waits_for
+    assert [str(e.get("receiver")) for e in s.trace if e.get("msg_kind") == "redirected"] == [
+        "chief"
+    ]  # the printer's reply never reached the chief: it was not waiting
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_stacked_pagers_make_chains_sigma0_memory_files_app(seed):
+    s = ran("stacked-pagers", seed)
+    loads = of(s, "load", "app")
+    assert len(loads) == 4
+    for e in loads:
+        page = e.get("address") // s.page_size
+        assert f"'block {page}'" in e.text
+        frame = s.lookup("App", page).frame
+        tree = s.mapping_tree(frame)
+        assert sorted(tree.edges) == sorted(
+            [
+                (("sigma0", frame), ("Memory", frame)),
+                (("Memory", frame), ("Files", 100 + page)),
+                (("Files", 100 + page), ("App", page)),
+            ]
+        )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coexisting_pagers_each_hand_out_only_their_own_part_of_sigma0(seed):
+    s = ran("coexisting-pagers", seed)
+    for manager, first in (("MM1", 16), ("MM2", 32)):
+        frames = []
+        for i in (1, 2):
+            client = f"{manager}-client{i}"
+            pages = mapped(s, client)
+            assert pages, "the client touched no page"
+            for page in pages:
+                frame = s.lookup(client, page).frame
+                frames.append(frame)
+                assert list(s.mapping_tree(frame).edges)[0] == (
+                    ("sigma0", frame),
+                    (manager, frame),
+                )
+        assert all(first <= f < first + 16 for f in frames)
+    lowest = [
+        s.lookup(f"MM1-client{i}", p).frame for i in (1, 2) for p in mapped(s, f"MM1-client{i}")
+    ]
+    assert sorted(lowest) == list(range(16, 16 + len(lowest)))  # MM1 hands out the lowest first
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_multimedia_pager_reserved_frames_make_every_period_equal(seed):
+    s = ran("multimedia-pager", seed)
+    assert of(s, "page_fault", "video") == []
+    times = period_times(s)
+    assert len(times) == 5 and len(set(times)) == 1
+    assert [s.lookup("Video", VIDEO_BASE + i).frame for i in range(4)] == [8, 9, 10, 11]
+    batch_frames = {e.get("frame") for e in of(s, "load", "batch")}
+    assert batch_frames and batch_frames.isdisjoint({8, 9, 10, 11})
+    assert [e for e in s.trace if e.kind == "flush"], "the batch job was never evicted"
+
+
+def test_multimedia_pager_without_reservation_the_video_faults_and_jitters():
+    s = multimedia_pager(seed=0, reserve=False)
+    assert s.run().reason == "done"
+    s.check_invariants()
+    assert len(of(s, "page_fault", "video")) > 4  # more than the first touches
+    times = period_times(s)
+    assert max(times[1:]) > min(times)
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_page_colouring_hands_out_only_frames_of_the_pages_colour(machine, seed):
+    s = ran("page-colouring", seed, machine)
+    colours = cache_colours(s) if cache_colours(s) > 1 else 4
+    pages = mapped(s, "App")
+    assert pages == list(range(min(colours, 16)))
+    for page in pages:
+        frame = s.lookup("App", page).frame
+        assert frame % colours == page % colours
+        assert 64 <= frame < 128
+
+
+def test_page_colouring_saves_cache_misses_on_the_r2000():
+    def misses(coloured: bool, seed: int) -> int:
+        s = page_colouring(seed=seed, machine="r2000", coloured=coloured)
+        s.run()
+        return sum(dict(e.costs).get("cache_miss", 0) for e in of(s, "load", "app"))
+
+    for seed in (0, 1, 2):
+        assert misses(True, seed) < misses(False, seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_device_driver_gets_each_interrupt_as_a_message_and_reads_the_device_page(seed):
+    s = ran("device-driver", seed)
+    written = [e.text.split()[2] for e in of(s, "store", "device")]
+    interrupts = [e for e in s.trace if e.kind == "interrupt"]
+    assert len(interrupts) == 4 == len(written)
+    for e in interrupts:
+        assert (str(e.get("sender")), str(e.get("receiver"))) == ("irq5", "driver")
+    received = [str(e.get("words")[0]) for e in ipcs(s, sender="driver", receiver="app")]
+    assert received == written
+    assert sum("acknowledges irq5" in e.text for e in of(s, "send", "driver")) == 4
+    assert s.lookup("Driver", 15).frame == 15  # the device's registers: a page of σ0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_remote_ipc_the_client_gets_the_remote_answer_through_the_wire(seed):
+    s = ran("remote-ipc", seed)
+    asked = [e.get("words")[2] for e in ipcs(s, sender="client", receiver="netA")]
+    answers = [e.get("words") for e in ipcs(s, sender="netA", receiver="client")]
+    assert len(asked) == 2 and answers == [(n * n,) for n in asked]
+    assert len(ipcs(s, receiver="wire")) == 4  # a request and a reply packet per call
+    assert all(e.get("msg_kind") == "strings" for e in ipcs(s, receiver="wire"))
+    assert not ipcs(s, sender="client", receiver="squarer")  # no direct IPC across nodes
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_unix_server_answers_system_calls_and_pages_its_processes(seed):
+    s = ran("unix-server", seed)
+    pids = []
+    for proc in ("proc0", "proc1"):
+        replies = ipcs(s, sender="unix", receiver=proc)
+        getpid = replies[0].get("words")
+        assert len(getpid) == 1
+        pid = getpid[0]
+        pids.append(pid)
+        faults = of(s, "page_fault", proc)
+        assert len(faults) == 3  # two heap pages and the I/O buffer, all served by the server
+        assert (len(f"hello from {pid}\n"),) in [e.get("words") for e in replies]  # write
+        (buffer,) = of(s, "load", proc)
+        assert f"'motd for {pid}'" in buffer.text  # written by the server, read through sharing
+        assert mapped(s, f"Process{proc[-1]}") == []  # exit: the server took every page back
+    assert len(set(pids)) == 2
