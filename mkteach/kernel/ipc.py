@@ -79,6 +79,9 @@ class IpcMixin(_Base):
             self.receive_phase(thread, None, deadline, op.window)
         elif isinstance(op, ReplyAndWait):
             error = self.send_phase(thread, op.dest, op.msg, self.now, reply=True)
+            if error is not None:
+                self.journal.note("reply_failed", f"{thread.name}'s reply to {op.dest} failed: "
+                                  f"{error}", thread.id, error=error)  # fmt: skip
             self.receive_phase(thread, None, deadline, op.window, reply_error=error)
 
     def describe_op(self, thread: Thread, op: Operation) -> str:

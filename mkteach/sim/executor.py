@@ -91,6 +91,7 @@ class Executor:
         self.cycles = 0
         self.steps = 0
         self.in_step = False
+        self.stepping: ThreadId | None = None  # the thread whose entry the current step is
 
     # -- one step -------------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class Executor:
         k = self.kernel
         state = thread.state
         assert isinstance(state, Ready), "_run_thread: thread is not ready"
+        self.stepping = thread.id
         try:
             if state.retry is not None:
                 op = state.retry
@@ -169,15 +171,26 @@ class Executor:
             return []
         self.hw_changes.append(changes)
         total = sum(c for _, c in costs)
+        main = self._main_note(notes)
         events = [
-            Event(self.steps, n.kind, self.cycles, total if i == 0 else 0, n.thread, n.ids,
-                  n.text, tuple(n.info.items()), tuple(n.deltas), costs if i == 0 else ())
+            Event(self.steps, n.kind, self.cycles, total if i == main else 0, n.thread, n.ids,
+                  n.text, tuple(n.info.items()), tuple(n.deltas), costs if i == main else ())
             for i, n in enumerate(notes)
         ]  # fmt: skip
         self.cycles += total
         self.steps += 1
         self.trace.extend(events)
         return events
+
+    def _main_note(self, notes: list) -> int:
+        """Return the index of the note that carries the step's cost: the stepping thread's
+        kernel entry (a program may have called, say, raise_interrupt before it), else the first."""
+        stepping, self.stepping = self.stepping, None
+        if stepping is not None:
+            for i, note in enumerate(notes):
+                if note.thread == stepping:
+                    return i
+        return 0
 
     def setup(self, action: Callable[[], T]) -> T:
         """Run a direct kernel call (map, create_thread...) as its own step; return its value.
