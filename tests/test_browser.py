@@ -105,3 +105,21 @@ def test_the_dashboard_renders_and_steps_in_voila(tmp_path, browser_page):
         page.wait_for_function(f"() => ({READOUT})() === 0")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "dashboard-voila.png"))
+
+
+def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser_page):
+    chapter = "02-address-spaces.ipynb"
+    shutil.copy(HERE.parent / "notebooks" / chapter, tmp_path / chapter)
+    page = browser_page
+    with start_lab(tmp_path) as (url, token):
+        run_all_cells(page, url, token, chapter)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000
+        )
+        assert page.locator(".widget-slider").count() >= 1  # the chapter's dashboard
+        text = page.inner_text("body")
+        for error in WIDGET_ERRORS:
+            assert error not in text
+        assert "Traceback" not in text
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "chapter-02.png"))
