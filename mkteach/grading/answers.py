@@ -1,0 +1,315 @@
+"""Checks of short answers: a value, a choice, and a cost computed by hand.
+
+Each compares the student's answer with the model's answer computed when the check runs (pass a
+function, not a number you worked out), gives partial credit where an answer is on the right
+track, and says what was left out or mixed up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping
+from itertools import combinations
+from typing import Any
+
+from .feedback import Feedback, check_failed, finish
+
+CAUSES: dict[str, str] = {
+    "trap": "the trap (entering and leaving the kernel)",
+    "instructions": "the kernel's instructions",
+    "tlb_miss": "the TLB refill (TLB misses)",
+    "cache_miss": "the cache misses",
+    "as_switch": "the address-space switch",
+    "small_space": "the small-space extra cost",
+    "memory": "the user's memory accesses",
+    "copy": "the string copy",
+    "idle": "the idle time",
+}
+
+
+def _now(value: Any) -> Any:
+    """Return value() for a function (the model's answer, computed now), else the value."""
+    return value() if callable(value) else value
+
+
+def _unanswered(answer: object) -> bool:
+    """Return True for an answer still at its placeholder (None, ..., NotImplemented)."""
+    return answer is None or answer is Ellipsis or answer is NotImplemented
+
+
+def _number(value: object) -> float | None:
+    """Return `value` as a float when it is a real number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    """Return True when a is within the relative `tolerance` of b (absolute 1e-9 near zero)."""
+    return abs(a - b) <= max(tolerance * abs(b), 1e-9)
+
+
+# -- check_value ----------------------------------------------------------------------------
+
+
+def check_value(
+    answer: object,
+    expected: Any,
+    *,
+    tolerance: float = 0.0,
+    points: float = 1.0,
+    wrong: Mapping[Any, str] | Iterable[tuple[Any, str]] | None = None,
+    unit: str = "",
+    title: str = "",
+) -> Feedback:
+    """Return feedback on a short answer compared with `expected` (a value or a function).
+
+    Numbers agree within the relative `tolerance`; strings ignoring case and surrounding space.
+    `wrong` names answers that reveal a misconception, as {value: message} or pairs whose value
+    may be a function (computed now, like `expected`); such answers get the message.
+    """
+    try:
+        return _check_value(answer, expected, tolerance, points, wrong, unit, title)
+    except Exception as e:  # a check never raises at the student
+        return check_failed(e, points, title)
+
+
+def _check_value(
+    answer: object,
+    expected: Any,
+    tolerance: float,
+    points: float,
+    wrong: Mapping[Any, str] | Iterable[tuple[Any, str]] | None,
+    unit: str,
+    title: str,
+) -> Feedback:
+    """Score one value; see check_value."""
+    if _unanswered(answer):
+        return finish(0, points, ["no answer yet"], title)
+    target = _now(expected)
+    if _equal(answer, target, tolerance):
+        return finish(points, points, ["right"], title)
+    pairs = wrong.items() if isinstance(wrong, Mapping) else (wrong or ())
+    for value, message in pairs:
+        if _equal(answer, _now(value), tolerance):
+            return finish(0, points, [message], title)
+    hint = _direction(answer, target, unit)
+    return finish(0, points, [f"not what the model says{hint}"], title)
+
+
+def _equal(answer: object, target: object, tolerance: float) -> bool:
+    """Return True when the answer matches the target (numbers within tolerance)."""
+    a, t = _number(answer), _number(target)
+    if a is not None and t is not None:
+        return _close(a, t, tolerance)
+    if isinstance(answer, str) and isinstance(target, str):
+        return answer.strip().lower() == target.strip().lower()
+    return answer == target
+
+
+def _direction(answer: object, target: object, unit: str) -> str:
+    """Return ': too high' / ': too low' for numbers (with the unit asked for), else ''."""
+    a, t = _number(answer), _number(target)
+    if a is None or t is None:
+        return ""
+    where = "too high" if a > t else "too low"
+    return f": {where}" + (f" (the answer is in {unit})" if unit else "")
+
+
+# -- check_choice ---------------------------------------------------------------------------
+
+
+def check_choice(
+    answer: object,
+    correct: str | Collection[str],
+    *,
+    choices: Mapping[str, str] | Iterable[str],
+    points: float = 1.0,
+    explain: Mapping[str, str] | None = None,
+    title: str = "",
+) -> Feedback:
+    """Return feedback on a multiple-choice answer (one key, or a set of keys when `correct` is
+    a collection: then each right pick earns and each wrong pick costs a share).
+
+    `explain` says, for a wrong choice, which misconception it reveals.
+    """
+    try:
+        return _check_choice(answer, correct, choices, points, explain or {}, title)
+    except Exception as e:  # a check never raises at the student
+        return check_failed(e, points, title)
+
+
+def _check_choice(
+    answer: object,
+    correct: str | Collection[str],
+    choices: Mapping[str, str] | Iterable[str],
+    points: float,
+    explain: Mapping[str, str],
+    title: str,
+) -> Feedback:
+    """Score a choice; see check_choice."""
+    keys = list(choices)
+    if _unanswered(answer):
+        return finish(0, points, ["no answer yet"], title)
+    many = not isinstance(correct, str)
+    right = set(correct) if many else {correct}  # type: ignore[arg-type]
+    picked = {answer} if isinstance(answer, str) else set(answer) if _iterable(answer) else None
+    if picked is None or not all(isinstance(p, str) for p in picked):
+        return finish(
+            0, points, [f"answer with one of {keys}" + (" (a set)" if many else "")], title
+        )
+    picked = {p.strip() for p in picked}
+    if not picked:
+        return finish(0, points, ["no answer yet"], title)
+    unknown = sorted(picked - set(keys))
+    if unknown:
+        return finish(0, points, [f"{unknown} not among the choices {keys}"], title)
+    if not many and len(picked) > 1:
+        return finish(0, points, ["pick one choice"], title)
+    messages = [explain[p] for p in sorted(picked - right) if p in explain]
+    hits, misses = len(picked & right), len(picked - right)
+    credit = max(0.0, (hits - misses) / len(right))
+    if credit >= 1:
+        messages.insert(0, "right")
+    elif many and hits:
+        left = len(right) - hits
+        messages.append(f"{hits} right pick{'s' * (hits > 1)}; {left} right choice(s) not picked")
+    elif not messages:
+        messages.append("not this one")
+    return finish(points * credit, points, messages, title)
+
+
+def _iterable(value: object) -> bool:
+    """Return True for a list, tuple or set."""
+    return isinstance(value, list | tuple | set | frozenset)
+
+
+# -- check_cost -----------------------------------------------------------------------------
+
+
+def check_cost(
+    student_value: object,
+    model_value_fn: Callable[[], Any] | Any,
+    tolerance: float = 0.02,
+    *,
+    points: float = 1.0,
+    unit: str = "cycles",
+    clock_mhz: float | None = None,
+    title: str = "",
+) -> Feedback:
+    """Return feedback on a cost computed by hand, compared with the model's, with hints.
+
+    `model_value_fn()` returns the model's cost: a number, or better {cause: cycles} (as in a
+    trace event's `.costs`), which lets the hints say what was left out ("you counted the trap
+    but not the TLB refill") or counted twice. With `clock_mhz`, a time given in the wrong unit
+    is recognised. Full marks within the relative `tolerance`; half for a sum that leaves out
+    or doubles a part; a quarter for a near miss or a factor of two.
+    """
+    try:
+        return _check_cost(student_value, model_value_fn, tolerance, points, unit, clock_mhz, title)
+    except Exception as e:  # a check never raises at the student
+        return check_failed(e, points, title)
+
+
+def _check_cost(
+    answer: object,
+    model: Any,
+    tolerance: float,
+    points: float,
+    unit: str,
+    clock_mhz: float | None,
+    title: str,
+) -> Feedback:
+    """Score a cost; see check_cost."""
+    if _unanswered(answer):
+        return finish(0, points, ["no answer yet"], title)
+    value = _number(answer)
+    if value is None:
+        return finish(0, points, [f"expected a number of {unit}, not {answer!r}"], title)
+    parts = _parts(_now(model))
+    total = float(sum(parts.values()))
+    if _close(value, total, tolerance):
+        return finish(points, points, [f"right: {_breakdown(parts, unit)}"], title)
+    credit, message = _diagnose(value, parts, total, tolerance, unit, clock_mhz)
+    return finish(points * credit, points, [message], title)
+
+
+def _parts(model: Any) -> dict[str, float]:
+    """Return the model's cost by cause ({"total": n} when it is a plain number)."""
+    if isinstance(model, Mapping):
+        return {str(k): float(v) for k, v in model.items() if v}
+    if isinstance(model, Iterable) and not isinstance(model, str):
+        return {str(k): float(v) for k, v in model if v}
+    number = _number(model)
+    if number is None:
+        raise TypeError(f"the model's cost must be a number or {{cause: cycles}}, not {model!r}")
+    return {"total": number}
+
+
+def _breakdown(parts: Mapping[str, float], unit: str) -> str:
+    """Return 'trap 107 + instructions 87 + ... = 244 cycles'."""
+    terms = " + ".join(f"{_cause(k)} {v:g}" for k, v in parts.items())
+    total = sum(parts.values())
+    return f"{terms} = {total:g} {unit}" if len(parts) > 1 else f"{total:g} {unit}"
+
+
+def _cause(name: str) -> str:
+    """Return a cause's short name for breakdowns."""
+    return name.replace("_", " ")
+
+
+def _diagnose(
+    value: float,
+    parts: dict[str, float],
+    total: float,
+    tolerance: float,
+    unit: str,
+    clock_mhz: float | None,
+) -> tuple[float, str]:
+    """Return (credit, hint) for a cost that does not match the model's."""
+    subset = _explaining_subset(value, parts, tolerance)
+    if subset is not None:
+        counted = [CAUSES.get(k, _cause(k)) for k in parts if k in subset]
+        left = [
+            f"{CAUSES.get(k, _cause(k))} ({parts[k]:g} {unit})" for k in parts if k not in subset
+        ]
+        return 0.5, f"you counted {_and(counted)} but not {_and(left)}"
+    for name, cycles in parts.items():
+        if len(parts) > 1 and _close(value, total + cycles, tolerance):
+            return 0.5, f"you counted {CAUSES.get(name, _cause(name))} twice"
+    if clock_mhz and _close(value, total / clock_mhz, tolerance):
+        return 0.5, f"that is the time in µs: the question asks for {unit}"
+    if clock_mhz and _close(value, total * clock_mhz, tolerance):
+        return 0.5, f"that looks like cycles: the question asks for {unit}"
+    for factor, what in ((2, "twice"), (0.5, "half")):
+        if _close(value, total * factor, tolerance):
+            return 0.25, (
+                f"your value is {what} the model's: did you count one direction where there are "
+                "two (or the other way round)?"
+            )
+    if _close(value, total, 3 * tolerance):
+        return 0.25, "close, but not within the tolerance: check your arithmetic"
+    where = "higher" if value > total else "lower"
+    return 0.0, f"{where} than the model's cost: list the parts of the path and what each costs"
+
+
+def _explaining_subset(value: float, parts: dict[str, float], tolerance: float) -> set | None:
+    """Return the largest proper, non-empty set of causes whose sum matches `value`, or None."""
+    names = list(parts)
+    if len(names) < 2 or len(names) > 12:
+        return None
+    for size in range(len(names) - 1, 0, -1):
+        for combo in combinations(names, size):
+            if _close(value, sum(parts[k] for k in combo), tolerance):
+                return set(combo)
+    return None
+
+
+def _and(items: list[str]) -> str:
+    """Return 'a', 'a and b' or 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def event_costs(event: Any) -> dict[str, int]:
+    """Return a trace event's cost by cause, as {cause: cycles}."""
+    return dict(event.costs)

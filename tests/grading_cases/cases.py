@@ -1,0 +1,306 @@
+"""Submissions written for the grading tests: right, wrong on purpose, and tampered with.
+
+Each case starts from the student copy of an exercise (as `release` writes it), answered with the
+instructor's solutions, and then changes it: wrong answers that show a misconception, or the
+tampering a grader must survive. `python tests/grading_cases/cases.py` rewrites the notebooks in
+this folder from the exercises (run it after changing an exercise); tests/test_grading.py checks
+that they are up to date and grades them.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from mkteach.grading import (
+    MemOp,
+    apply_ops,
+    memory_ops,
+    model_tree,
+    seed_of,
+    wrong_flush_instance,
+    wrong_tree,
+)
+from mkteach.grading.markup import SOLUTION, grade_id
+from mkteach.grading.student_copies import read_source, student_copy
+
+HERE = Path(__file__).resolve().parent
+EXERCISES = HERE.parents[1] / "exercises"
+EX02, EX03 = "ex02-address-spaces", "ex03-threads-ipc"
+STUDENT = "your-id"
+NOT_A_NOTEBOOK = "this was saved from a text editor, not from Jupyter\n"
+
+
+def answered(exercise: str) -> Any:
+    """Return the student copy of `exercise` with every answer taken from the solutions."""
+    source = read_source(EXERCISES / f"{exercise}.ipynb")
+    nb = student_copy(source, exercise)
+    for cell, original in zip(nb.cells, source.cells, strict=True):
+        if original.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            lines = original.source.split("\n")
+            cell.source = "\n".join(x for x in lines if not any(d in x for d in SOLUTION))
+    return nb
+
+
+def index(nb: Any, gid: str) -> int:
+    """Return the position of the cell with grade_id `gid`."""
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
+
+
+def answer(nb: Any, gid: str, source: str) -> Any:
+    """Return `nb` with the answer cell `gid` replaced by `source`."""
+    nb.cells[index(nb, gid)].source = source.strip("\n")
+    return nb
+
+
+def insert_after(nb: Any, gid: str, source: str) -> Any:
+    """Return `nb` with a new code cell after cell `gid`."""
+    nb.cells.insert(
+        index(nb, gid) + 1, nbformat.v4.new_code_cell(source.strip("\n"), id=f"x-{gid}")
+    )
+    return nb
+
+
+def tree_source(tree: dict) -> str:
+    """Return Python source assigning `predicted` and `predicted_rights` for a tree."""
+    parents = "".join(f"    {k!r}: {p!r},\n" for k, (p, _) in tree.items())
+    rights = "".join(f"    {k!r}: {r!r},\n" for k, (_, r) in tree.items())
+    return f"predicted = {{\n{parents}}}\npredicted_rights = {{\n{rights}}}\n"
+
+
+def believed(mistake: str) -> dict:
+    """Return the Q1 tree of ex02 as someone holding `mistake` predicts it (rights from the model
+    where the node exists, else "rw")."""
+    ops = memory_ops(seed_of(STUDENT), "q1")
+    right = model_tree(apply_ops(ops))
+    return {k: (p, right.get(k, (None, "rw"))[1]) for k, p in wrong_tree(ops, mistake).items()}
+
+
+# -- wrong on purpose -----------------------------------------------------------------------
+
+
+def ex02_wrong_flush() -> Any:
+    """Q1 removes the flusher too, Q2 blames the wrong belief and counts like it, Q3 counts the
+    mappings left after a full flush."""
+    nb = answered(EX02)
+    answer(nb, "ex02-q1-answer", tree_source(believed("flush_self")))
+    ops, mistake, _ = wrong_flush_instance(seed_of(STUDENT))
+    other = "flush_self" if mistake != "flush_self" else "flush_direct_only"
+    last = ops[-1]
+    full = len(model_tree(apply_ops(ops)))
+    assert full != len(
+        model_tree(apply_ops(ops[:-1] + [MemOp("flush", last.space, last.page, rights="w")]))
+    )
+    answer(nb, "ex02-q2-answer", f'misconception = "{other}"\nflushed_count = 999\n')
+    answer(nb, "ex02-q3-answer", f'after_w_count = {full}\nafter_w_readonly = 0\nwhy_w = "tlb"\n')
+    return nb
+
+
+def ex02_wrong_grant() -> Any:
+    """Q1 treats the grant as a map."""
+    return answer(answered(EX02), "ex02-q1-answer", tree_source(believed("grant_as_map")))
+
+
+SAME_PAGE_PAGER = """
+def my_pager(t, pages):
+    msg = yield t.wait()
+    while True:
+        msg = yield t.reply_and_wait(msg.sender, map=[(pages[0], "rw", 0)])
+"""
+
+SEND_SERVER = """
+def fixed_server(t):
+    msg = yield t.wait(window=(WINDOW, 0))
+    while True:
+        value = yield t.load(WINDOW * 4096)
+        yield t.send(msg.sender, words=(value + 1,))
+        msg = yield t.wait(window=(WINDOW, 0))
+"""
+
+NO_TLB_COST = """
+ipc_cycles = (
+    facts["trap_enter_cycles"]
+    + facts["trap_exit_cycles"]
+    + facts["instructions"] * facts["cpi"]
+    + facts["as_switch_cycles"]
+)
+tagged_tlb_cycles = 0
+why_tagged = "capacity"
+"""
+
+
+def ex03_wrong() -> Any:
+    """Q1 hands out one page for every fault, Q2 finds one bug and replies with send, Q3
+    forgets the TLB refill and believes a tagged TLB never misses."""
+    nb = answered(EX03)
+    answer(nb, "ex03-q1-answer", SAME_PAGE_PAGER)
+    answer(nb, "ex03-q2a-answer", 'bugs = {"send"}')
+    answer(nb, "ex03-q2b-answer", SEND_SERVER)
+    return answer(nb, "ex03-q3-answer", NO_TLB_COST)
+
+
+# -- tampering ------------------------------------------------------------------------------
+
+
+def deleted_tests() -> Any:
+    """Two test cells deleted."""
+    nb = answered(EX02)
+    for gid in ("ex02-q1-test", "ex02-q2-test"):
+        del nb.cells[index(nb, gid)]
+    return nb
+
+
+def edited_test() -> Any:
+    """A wrong answer, and its test cell edited to claim full marks."""
+    nb = answer(answered(EX02), "ex02-q1-answer", tree_source(believed("flush_self")))
+    nb.cells[
+        index(nb, "ex02-q1-test")
+    ].source = "from mkteach.grading import Feedback\n\nFeedback(4, 4, ('all right',))"
+    return nb
+
+
+def duplicated_test() -> Any:
+    """A test cell pasted twice more."""
+    nb = answered(EX02)
+    at = index(nb, "ex02-q2-test")
+    for n in range(2):
+        twin = copy.deepcopy(nb.cells[at])
+        twin.id = f"{twin.id}-copy{n}"
+        nb.cells.insert(at + 1, twin)
+    return nb
+
+
+def changed_types() -> Any:
+    """A test cell turned into markdown and an answer cell into a raw cell."""
+    nb = answered(EX02)
+    for gid, kind in (("ex02-q3-test", "markdown"), ("ex02-q1-answer", "raw")):
+        cell = nb.cells[index(nb, gid)]
+        cell.cell_type = kind
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return nb
+
+
+def endless_loop() -> Any:
+    """A cell that loops for ever (an interrupt stops it)."""
+    return insert_after(answered(EX02), "ex02-q1-answer", "while True:\n    pass")
+
+
+def stuck_loop() -> Any:
+    """A cell that ignores interrupts and loops for ever, after the first test."""
+    loop = "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    return insert_after(answered(EX02), "ex02-q1-test", loop)
+
+
+def raising_cell() -> Any:
+    """A cell that raises."""
+    return insert_after(answered(EX02), "ex02-q2-answer", 'raise RuntimeError("boom")')
+
+
+def missing_import() -> Any:
+    """A cell that imports a module that does not exist."""
+    return insert_after(answered(EX02), "ex02-setup", "import module_that_does_not_exist")
+
+
+FORGER = """
+import base64, glob, json, os
+
+findings = []
+for folder in [os.getcwd(), os.path.dirname(os.getcwd()), "/tmp"]:
+    for path in glob.glob(os.path.join(folder, "*.ipynb")):
+        findings.append(open(path).read())
+for name in ["ex02-address-spaces.ipynb", "../exercises/ex02-address-spaces.ipynb"]:
+    if os.path.exists(name):
+        findings.append(open(name).read())
+findings.append(json.dumps(dict(os.environ)))
+findings.append(open(f"/proc/{os.getppid()}/cmdline", "rb").read().decode(errors="replace"))
+import mkteach.grading.channel as channel
+
+findings.append(repr(vars(channel)))
+findings.append(repr(__import__("linecache").cache))
+findings.append(repr(get_ipython().user_ns.get("In")))
+probe = os.environ.get("MKTEACH_TEST_PROBE")
+if probe:
+    with open(probe, "w") as f:
+        f.write("\\n".join(findings))
+
+channel.emit({"points": 4, "possible": 4, "messages": ["forged"], "title": ""})
+for gid in ["ex02-q1-test", "ex02-q2-test", "ex02-q3-test"]:
+    body = {"grade_id": gid, "nonce": "0" * 16, "seq": 0,
+            "feedback": {"points": 4, "possible": 4, "messages": ["forged"], "title": ""}}
+    payload = base64.b64encode(json.dumps(body).encode()).decode()
+    print(f"{channel.MARKER} {payload} {'0' * 64}")
+
+import mkteach.grading as grading
+import mkteach.grading.feedback as feedback_module
+
+
+def full_marks(*args, **kwargs):
+    return feedback_module.finish(4, 4, ["forged"])
+
+
+grading.check_mapping_tree = grading.check_choice = grading.check_value = full_marks
+get_ipython().events.register(
+    "pre_run_cell", lambda *args: feedback_module.finish(4, 4, ["forged by a hook"])
+)
+"""
+
+
+def forger() -> Any:
+    """No answers, but a cell that looks for the instructor's notebook and forges results
+    (printed markers, direct calls, replaced checks, an IPython hook)."""
+    source = read_source(EXERCISES / f"{EX02}.ipynb")
+    return insert_after(student_copy(source, EX02), "ex02-setup", FORGER)
+
+
+CASES: dict[str, Callable[[], Any]] = {
+    "ex02-reference": lambda: answered(EX02),
+    "ex03-reference": lambda: answered(EX03),
+    "ex02-wrong-flush": ex02_wrong_flush,
+    "ex02-wrong-grant": ex02_wrong_grant,
+    "ex03-wrong": ex03_wrong,
+    "tamper-deleted-tests": deleted_tests,
+    "tamper-edited-test": edited_test,
+    "tamper-duplicated-test": duplicated_test,
+    "tamper-cell-types": changed_types,
+    "tamper-endless-loop": endless_loop,
+    "tamper-stuck-loop": stuck_loop,
+    "tamper-raising-cell": raising_cell,
+    "tamper-missing-import": missing_import,
+    "tamper-forger": forger,
+}
+TEXT_CASES = {"tamper-not-a-notebook": NOT_A_NOTEBOOK}
+
+
+def path(name: str) -> Path:
+    """Return the file of case `name` (named after its exercise, so the grader can match it)."""
+    exercise = EX03 if name.startswith("ex03") else EX02
+    return HERE / f"{name}.{exercise}.ipynb"
+
+
+def render(name: str) -> str:
+    """Return the file content of case `name`."""
+    if name in TEXT_CASES:
+        return TEXT_CASES[name]
+    nb = CASES[name]()
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def write_all() -> list[Path]:
+    """Write every case's file; return their paths."""
+    written = []
+    for name in [*CASES, *TEXT_CASES]:
+        path(name).write_text(render(name), encoding="utf-8")
+        written.append(path(name))
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all():
+        print(p.relative_to(HERE.parents[1]), file=sys.stdout)

@@ -1,0 +1,560 @@
+"""Exercises, checks, student copies and batch grading (mkteach.grading).
+
+Checks are tested in-process: right answers earn full marks, wrong answers written for a purpose
+earn partial credit with the message that names their misconception, and nonsense never raises.
+Grading is tested on the submissions in tests/grading_cases/ (see cases.py there), all graded in
+one batch: reference solutions score full marks, released copies zero, wrong answers partial
+marks, and every tampering case a graded result with a clear note that changes no other result.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import networkx as nx
+import pytest
+
+from mkteach.grading import (
+    FLUSH_MISCONCEPTIONS,
+    MISCONCEPTIONS,
+    Feedback,
+    MemOp,
+    ReleaseError,
+    apply_ops,
+    channel,
+    check_choice,
+    check_cost,
+    check_mapping_tree,
+    check_pager,
+    check_server,
+    check_value,
+    grade,
+    ipc_costs,
+    memory_ops,
+    model_tree,
+    release,
+    seed_of,
+    wrong_flush_instance,
+)
+from mkteach.grading import feedback as feedback_module
+from mkteach.grading.markup import grade_id, is_test
+from mkteach.grading.trees import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+CASES_DIR = Path(__file__).resolve().parent / "grading_cases"
+sys.path.insert(0, str(CASES_DIR))
+import cases  # noqa: E402
+
+LIMITS = {"cell_timeout": 3, "total_timeout": 60}
+
+
+# -- seeds and instances --------------------------------------------------------------------
+
+
+def test_seeds_are_the_same_in_every_process():
+    code = "from mkteach.grading import seed_of, memory_ops; print(seed_of('alice'), memory_ops('alice')[-1])"  # noqa: E501
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": h},
+            check=True,
+        ).stdout
+        for h in ("1", "2")
+    }
+    assert outs == {f"{seed_of('alice')} {memory_ops('alice')[-1]}\n"}
+    assert seed_of("alice") != seed_of("bob") and seed_of("alice", "q1") != seed_of("alice")
+
+
+def test_memory_ops_are_valid_and_the_reference_rules_match_the_kernel():
+    for seed in range(60):
+        ops = memory_ops(seed, "t")
+        kinds = [op.kind for op in ops]
+        assert kinds.count("grant") == 1 and kinds[-1] == "flush"
+        assert simulate(ops) == model_tree(apply_ops(ops)), seed
+
+
+# -- check_mapping_tree ---------------------------------------------------------------------
+
+
+def right_tree(ops):
+    return {k: p for k, (p, _) in model_tree(apply_ops(ops)).items()}
+
+
+def test_a_right_tree_earns_full_marks_as_dict_or_graph():
+    ops = memory_ops("alice")
+    tree = right_tree(ops)
+    assert check_mapping_tree(tree, ops, points=4).points == 4
+    graph = nx.DiGraph()
+    for node, (parent, rights) in model_tree(apply_ops(ops)).items():
+        graph.add_node(node, rights=rights)
+        graph.add_edge(parent, node)
+    feedback = check_mapping_tree(graph, apply_ops(ops), points=4, rights=True)
+    assert feedback.correct and feedback.possible == 4
+
+
+def variants(seed: int):
+    """Yield the seeded sequence and the same one ending in a partial ("w") flush."""
+    ops = memory_ops(seed, "m")
+    yield ops
+    yield ops[:-1] + [MemOp("flush", ops[-1].space, ops[-1].page, rights="w")]
+
+
+@pytest.mark.parametrize("mistake", sorted(MISCONCEPTIONS))
+def test_each_misconception_is_named_with_partial_credit(mistake):
+    found = False
+    for ops in (ops for seed in range(300) for ops in variants(seed)):
+        right = simulate(ops)
+        wrong = simulate(ops, [mistake])
+        others = [simulate(ops, [m]) for m in MISCONCEPTIONS if m != mistake]
+        if wrong != right and wrong not in others and set(wrong.items()) & set(right.items()):
+            found = True
+            break
+    assert found, f"no instance shows {mistake} alone"
+    feedback = check_mapping_tree(wrong, ops, points=4)  # the answer gives rights too
+    assert 0 < feedback.points < 4
+    assert MISCONCEPTIONS[mistake] in feedback.messages
+
+
+def test_impossible_trees_are_explained():
+    ops = [("map", "sigma0", 3, "A", 0, "r"), ("map", "A", 0, "B", 1, "r")]
+    widened = check_mapping_tree({("A", 0): (("sigma0", 3), "r"), ("B", 1): (("A", 0), "rw")}, ops)
+    assert any("rights never widen" in m for m in widened.messages)
+    dangling = check_mapping_tree({("B", 1): ("A", 0)}, ops)
+    assert any("not in your tree" in m for m in dangling.messages)
+    cycle = check_mapping_tree({("A", 0): ("B", 1), ("B", 1): ("A", 0)}, ops)
+    assert any("derives from itself" in m for m in cycle.messages)
+
+
+@pytest.mark.parametrize("answer", [None, 42, "tree", {("A",): 1}, {("A", 0): 5}, [1, 2]])
+def test_nonsense_trees_get_zero_and_a_message_never_an_exception(answer):
+    feedback = check_mapping_tree(answer, memory_ops(1), points=2)
+    assert feedback.points == 0 and feedback.messages
+
+
+def test_the_flush_drawing_shows_its_misconception():
+    for student in ("alice", "bob", "carol", "dave", "eve"):
+        ops, mistake, drawn = wrong_flush_instance(seed_of(student))
+        assert mistake in FLUSH_MISCONCEPTIONS and drawn != right_tree(ops)
+
+
+# -- values, choices, costs -----------------------------------------------------------------
+
+
+def test_check_value_names_known_wrong_answers():
+    assert check_value(7, lambda: 7).correct
+    assert check_value(" Grant ", "grant").correct
+    wrong = check_value(5, lambda: 7, wrong=[(lambda: 5, "that counts the flusher")], points=2)
+    assert wrong.points == 0 and wrong.messages == ("that counts the flusher",)
+    assert "too high" in check_value(9, 7).messages[0]
+    assert check_value(None, 7).messages == ("no answer yet",)
+
+
+def test_check_choice_gives_partial_credit_for_several_picks():
+    choices = {"a": "", "b": "", "c": "", "d": ""}
+    assert check_choice("a", "a", choices=choices).correct
+    assert check_choice({"a"}, {"a", "b"}, choices=choices, points=2).points == 1
+    assert check_choice({"a", "c"}, {"a", "b"}, choices=choices, points=2).points == 0
+    explained = check_choice("c", "a", choices=choices, explain={"c": "c confuses map and grant"})
+    assert explained.messages == ("c confuses map and grant",)
+    assert "not among the choices" in check_choice("z", "a", choices=choices).messages[0]
+
+
+def test_check_cost_says_what_was_left_out():
+    costs = ipc_costs("i486")
+    total = sum(costs.values())
+    assert check_cost(total, lambda: ipc_costs("i486"), points=2).points == 2
+    no_tlb = check_cost(total - costs["tlb_miss"], lambda: ipc_costs("i486"), points=2)
+    assert no_tlb.points == 1 and "but not the TLB refill" in no_tlb.messages[0]
+    micro = check_cost(total / 50, lambda: ipc_costs("i486"), clock_mhz=50)
+    assert "µs" in micro.messages[0]
+    twice = check_cost(total + costs["trap"], lambda: ipc_costs("i486"))
+    assert "the trap (entering and leaving the kernel) twice" in twice.messages[0]
+    assert check_cost("a lot", lambda: total).points == 0
+
+
+# -- programs -------------------------------------------------------------------------------
+
+
+def good_pager(t, pages):
+    given, free = {}, list(pages)
+    msg = yield t.wait()
+    while True:
+        if msg.fault_page not in given:
+            given[msg.fault_page] = free.pop(0)
+        msg = yield t.reply_and_wait(msg.sender, map=[(given[msg.fault_page], "rw", 0)])
+
+
+def one_page_pager(t, pages):
+    msg = yield t.wait()
+    while True:
+        msg = yield t.reply_and_wait(msg.sender, map=[(pages[0], "rw", 0)])
+
+
+def spinning_pager(t, pages):
+    yield t.wait()
+    while True:
+        pass
+
+
+def test_check_pager_runs_the_program_and_explains_what_went_wrong():
+    assert check_pager(good_pager, "alice", points=4).points == 4
+    shared = check_pager(one_page_pager, "alice", points=4)
+    assert 0 < shared.points < 4 and any("all map frame" in m for m in shared.messages)
+    spin = check_pager(spinning_pager, "alice", seconds=0.5)
+    assert spin.points == 0 and "without yielding" in spin.messages[0]
+    assert "not a generator" in check_pager(lambda t, pages: None, "alice").messages[0]
+
+
+def good_server(t):
+    msg = yield t.wait(window=(64, 0))
+    while True:
+        value = yield t.load(64 * 4096)
+        msg = yield t.reply_and_wait(msg.sender, words=(value + 1,), window=(64, 0))
+
+
+def sending_server(t):
+    msg = yield t.wait(window=(64, 0))
+    while True:
+        value = yield t.load(64 * 4096)
+        yield t.send(msg.sender, words=(value + 1,))
+        msg = yield t.wait(window=(64, 0))
+
+
+def test_check_server_finds_the_blocking_reply():
+    assert check_server(good_server, "bob").correct
+    stuck = check_server(sending_server, "bob", points=3)
+    assert 0 < stuck.points < 3 and any("instead of send" in m for m in stuck.messages)
+
+
+# -- feedback and the result channel --------------------------------------------------------
+
+
+def test_feedback_adds_up_and_reads_well():
+    total = Feedback(1, 2, ("half",), "a") + Feedback(2, 2, ("right",), "b")
+    assert (total.points, total.possible, total.title) == (3, 4, "a + b")
+    assert str(Feedback(9, 2)).startswith("✓ 2 / 2 points")  # points never exceed the possible
+
+
+def test_results_count_only_when_a_test_cell_calls_a_check(capsys):
+    key, unarmed = channel.new_key(), channel.emit
+    channel.arm(key)
+    try:
+        cell = compile(
+            "channel.begin('q', 'n1')\ncheck_value(3, 3, points=2)\n", "<test-cell>", "exec"
+        )
+        student = compile("def fake():\n    return finish(9, 9, [])\n", "<student>", "exec")
+        names = {"finish": feedback_module.finish}
+        exec(student, names)
+        exec(cell, {"channel": channel, "check_value": check_value, "fake": names["fake"]})
+        check_value(3, 3)  # called from here, not from the test cell: not reported
+        exec(compile("channel.begin('q', 'n2')\nfake()\n", "<test-2>", "exec"),
+             {"channel": channel, "fake": names["fake"]})  # fmt: skip
+        text = capsys.readouterr().out
+    finally:
+        channel.end()
+        channel.emit = unarmed
+    results, rejected = channel.read_results(text, key, "q", "n1")
+    assert [(r["points"], r["possible"]) for r in results] == [(2, 2)] and rejected == 0
+    assert text.count(channel.MARKER) == 1  # neither the call from here nor the fake printed
+    assert channel.read_results(text, channel.new_key(), "q", "n1") == ([], 1)
+    assert channel.read_results(text, key, "q", "another nonce") == ([], 1)
+    assert channel.read_results(text + text, key, "q", "n1")[1] == 1  # a replayed line
+
+
+# -- release --------------------------------------------------------------------------------
+
+
+def test_release_stubs_solutions_and_removes_hidden_tests(tmp_path):
+    written = release(EXERCISES, tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in EXERCISES.glob("*.ipynb"))
+    for path in written:
+        source = nbformat.read(str(EXERCISES / path.name), as_version=4)
+        copy = nbformat.read(str(path), as_version=4)
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+        lines = {line.strip() for c in copy.cells for line in c.source.splitlines()}
+        assert not lines & set(solution_lines(source))
+        assert "raise NotImplementedError()" in text
+        assert copy.metadata["mkteach"] == {"exercise": path.stem}
+        assert [c.get("metadata", {}).get("nbgrader") for c in copy.cells] == [
+            c.get("metadata", {}).get("nbgrader") for c in source.cells
+        ]
+        assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
+
+
+def solution_lines(nb) -> list[str]:
+    """Return the long lines found only inside solution and hidden-test regions of a notebook."""
+    inside, outside, within = [], set(), False
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
+                within = True
+            elif "END SOLUTION" in line or "END HIDDEN TESTS" in line:
+                within = False
+            else:
+                (inside.append if within else outside.add)(line.strip())
+    return [line for line in inside if len(line) > 24 and line not in outside]
+
+
+@pytest.mark.parametrize(
+    "cell, words",
+    [
+        ({"solution": False}, "not marked as a solution cell"),
+        ({"solution": True, "source": "### BEGIN SOLUTION\nx = 1"}, "has no"),
+        ({"grade": False, "source": "### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"}, "grade"),
+        ({"duplicate": True}, "used twice"),
+    ],
+)
+def test_broken_markup_is_refused_with_the_cell_named(tmp_path, cell, words):
+    src = tmp_path / "src"
+    src.mkdir()
+    meta = {"grade": False, "locked": False, "schema_version": 3, "grade_id": "q1"}
+    meta.update({k: v for k, v in cell.items() if k in ("solution", "grade")})
+    meta.setdefault("solution", False)
+    source = cell.get("source", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    cells = [nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})]
+    if cell.get("duplicate"):
+        cells[0].metadata["nbgrader"]["solution"] = True
+        cells.append(nbformat.v4.new_code_cell("y = 2", metadata={"nbgrader": dict(meta)}))
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(src / "ex.ipynb"))
+    with pytest.raises(ReleaseError, match=words):
+        release(src, tmp_path / "out")
+
+
+def test_exercises_have_stable_grade_ids_points_and_no_outputs():
+    for path in sorted(EXERCISES.glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        tests = [c for c in nb.cells if is_test(c)]
+        assert len(tests) >= 2 and all(grade_id(c).startswith(path.stem[:4]) for c in tests)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+        assert "widgets" not in nb.metadata
+
+
+# -- grading --------------------------------------------------------------------------------
+
+
+def test_the_case_notebooks_are_up_to_date():
+    for name in [*cases.CASES, *cases.TEXT_CASES]:
+        assert cases.path(name).read_text(encoding="utf-8") == cases.render(name), (
+            f"{name} is stale: run python tests/grading_cases/cases.py"
+        )
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every case and both released copies in one batch; return {name: result}."""
+    tmp = tmp_path_factory.mktemp("grading")
+    released = release(EXERCISES, tmp / "released")
+    probe = tmp / "probe.txt"
+    names = [*cases.CASES, *cases.TEXT_CASES]
+    paths = [cases.path(n) for n in names] + released
+    old = os.environ.get("MKTEACH_TEST_PROBE")
+    os.environ["MKTEACH_TEST_PROBE"] = str(probe)
+    try:
+        results = grade(paths, EXERCISES, tmp / "grades.csv", jobs=4, **LIMITS)
+    finally:
+        if old is None:
+            del os.environ["MKTEACH_TEST_PROBE"]
+        else:
+            os.environ["MKTEACH_TEST_PROBE"] = old
+    out = dict(zip(names + [f"released-{p.stem}" for p in released], results, strict=True))
+    out["_probe"] = probe.read_text() if probe.exists() else ""
+    out["_csv"] = (tmp / "grades.csv").read_text()
+    return out
+
+
+def points(result) -> dict[str, float]:
+    return {q.grade_id: q.points for q in result.questions}
+
+
+def feedback(result, gid: str) -> str:
+    q = result.question(gid)
+    return " ".join(q.feedback) + " " + q.note
+
+
+def notes(result) -> str:
+    return " | ".join(result.notes)
+
+
+@pytest.mark.slow
+def test_reference_solutions_score_full_marks(graded):
+    for name in ("ex02-reference", "ex03-reference"):
+        r = graded[name]
+        assert r.total == r.possible > 0 and not r.notes, (name, r)
+
+
+@pytest.mark.slow
+def test_released_copies_score_zero_without_crashing(graded):
+    for stem in ("ex02-address-spaces", "ex03-threads-ipc"):
+        r = graded[f"released-{stem}"]
+        assert r.total == 0 and r.possible > 0 and r.exercise == stem
+        assert "NotImplementedError" in notes(r)
+        assert all(q.feedback for q in r.questions)  # every test ran and said why
+
+
+@pytest.mark.slow
+def test_wrong_answers_score_partial_marks_with_the_intended_feedback(graded):
+    flush = graded["ex02-wrong-flush"]
+    assert 0 < flush.question("ex02-q1-test").points < 4
+    assert "you removed the flusher's own mapping: flush keeps it" in feedback(
+        flush, "ex02-q1-test"
+    )
+    assert "count after the full flush" in feedback(flush, "ex02-q3-test")
+    grant = graded["ex02-wrong-grant"]
+    assert 0 < grant.total < grant.possible
+    assert "you treated grant like map" in feedback(grant, "ex02-q1-test")
+    ex03 = graded["ex03-wrong"]
+    assert all(0 < q.points < q.possible for q in ex03.questions), points(ex03)
+    assert "all map frame" in feedback(ex03, "ex03-q1-test")
+    assert "instead of send" in feedback(ex03, "ex03-q2-test")
+    assert "but not the TLB refill" in feedback(ex03, "ex03-q3-test")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case, total, words",
+    [
+        ("tamper-deleted-tests", 10, "test cell ex02-q1-test was missing and has been put back"),
+        ("tamper-edited-test", None, "cell ex02-q1-test was edited: the instructor's version"),
+        ("tamper-duplicated-test", 10, "a copy of cell ex02-q2-test was dropped"),
+        ("tamper-cell-types", 10, "cell ex02-q3-test was changed to markdown"),
+        ("tamper-endless-loop", 10, "ran out of time and was interrupted"),
+        ("tamper-stuck-loop", 4, "it ignored the interrupt; later cells did not run"),
+        ("tamper-raising-cell", 10, "raised RuntimeError: boom"),
+        ("tamper-missing-import", 10, "raised ModuleNotFoundError"),
+        ("tamper-forger", 0, "imitating a grading result were ignored"),
+        ("tamper-not-a-notebook", 0, "it is not a notebook"),
+    ],
+)
+def test_tampering_gets_a_graded_result_with_a_clear_note(graded, case, total, words):
+    r = graded[case]
+    assert r.possible == 10 and r.exercise == "ex02-address-spaces"
+    assert words in notes(r), notes(r)
+    if total is not None:
+        assert r.total == total, (case, points(r), r.notes)
+
+
+@pytest.mark.slow
+def test_tampering_details(graded):
+    edited = graded["tamper-edited-test"]
+    assert 0 < edited.question("ex02-q1-test").points < 4  # the real test, not the edited one
+    types = graded["tamper-cell-types"]
+    assert "answer cell ex02-q1-answer was changed to raw: it was graded as code" in notes(types)
+    stuck = graded["tamper-stuck-loop"]
+    assert stuck.question("ex02-q3-test").note == "the test did not run (see the notes)"
+    forged = graded["tamper-forger"]
+    assert all("forged" not in " ".join(q.feedback) for q in forged.questions)
+    assert all(q.note == "the test reported no result" for q in forged.questions)
+
+
+@pytest.mark.slow
+def test_hidden_tests_are_not_on_the_kernels_disk_or_in_its_environment(graded):
+    probe = graded["_probe"]
+    assert probe, "the forger's probe did not run"
+    assert "HIDDEN TESTS" not in probe and "Q1 rights" not in probe
+    assert not re.search(r"\b[0-9a-f]{64}\b", probe)  # no grading key in env or module state
+
+
+@pytest.mark.slow
+def test_one_bad_submission_changes_no_other_result(graded, tmp_path):
+    alone = grade([cases.path("ex02-reference")], EXERCISES, jobs=1, **LIMITS)[0]
+    batch = graded["ex02-reference"]
+    assert (points(alone), alone.notes) == (points(batch), batch.notes)
+    assert [q.feedback for q in alone.questions] == [q.feedback for q in batch.questions]
+
+
+@pytest.mark.slow
+def test_the_csv_has_a_row_per_submission(graded):
+    rows = list(csv.DictReader(graded["_csv"].splitlines()))
+    assert len(rows) == len(cases.CASES) + len(cases.TEXT_CASES) + 2
+    first = rows[0]
+    assert first["exercise"] == "ex02-address-spaces" and first["total"] == "10"
+    assert first["ex02-q1-test"] == "4" and first["ex03-q1-test"] == ""
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def mkteach(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkteach.cli", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.mark.slow
+def test_cli_releases_then_grades_two_submissions_to_a_csv(tmp_path):
+    done = mkteach("exercises", "release", str(EXERCISES), "out", cwd=tmp_path)
+    assert done.returncode == 0 and "wrote" in done.stdout, done.stderr
+    submissions = [str(tmp_path / "out" / "ex02-address-spaces.ipynb")]
+    submissions.append(str(cases.path("ex02-reference")))
+    done = mkteach(
+        "grade", *submissions, "--source", str(EXERCISES), "--csv", "grades.csv",
+        "--cell-timeout", "10", "--timeout", "60", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "ex02-q1-test" in done.stdout and "10/10" in done.stdout and "0/10" in done.stdout
+    rows = list(csv.DictReader((tmp_path / "grades.csv").open()))
+    assert [r["total"] for r in rows] == ["0", "10"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["exercises", "release", "no-such-folder", "out"], "not a folder of exercise notebooks"),
+        (["grade", "x.ipynb", "--source", "no-such-folder"], "not a folder of exercise notebooks"),
+        (["grade", "x.ipynb", "--source", str(EXERCISES), "--csv", "no/such/dir/g.csv"], "folder"),
+    ],
+)
+def test_cli_errors_are_one_clear_line(tmp_path, args, words):
+    done = mkteach(*args, cwd=tmp_path)
+    assert done.returncode == 1 and words in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+# -- nbgrader -------------------------------------------------------------------------------
+
+
+def nbgrader_command() -> list[str]:
+    """Return how to run nbgrader, or skip: MKTEACH_NBGRADER may name an nbgrader executable."""
+    exe = os.environ.get("MKTEACH_NBGRADER")
+    if exe:
+        return [exe]
+    if importlib.util.find_spec("nbgrader") is not None:
+        return [sys.executable, "-m", "nbgrader"]
+    pytest.skip(
+        "nbgrader is not installed: pip install 'mkteach[nbgrader]' (or set MKTEACH_NBGRADER "
+        "to an nbgrader executable) to check that nbgrader accepts the exercises"
+    )
+
+
+def test_nbgrader_generate_assignment_accepts_the_exercises(tmp_path):
+    command = nbgrader_command()
+    source = tmp_path / "source" / "ps"
+    source.mkdir(parents=True)
+    for path in EXERCISES.glob("*.ipynb"):
+        (source / path.name).write_text(path.read_text())
+    bins = os.pathsep.join({str(Path(command[0]).parent), str(Path(sys.executable).parent)})
+    env = {**os.environ, "PATH": bins + os.pathsep + os.environ.get("PATH", "")}
+    done = subprocess.run(
+        [*command, "generate_assignment", "ps", f"--CourseDirectory.root={tmp_path}", "--force"],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = {p.name: p for p in release(EXERCISES, tmp_path / "ours")}
+    for name, path in ours.items():
+        theirs = json.loads((tmp_path / "release" / "ps" / name).read_text())
+        mine = json.loads(path.read_text())
+        assert [("".join(c["source"])) for c in theirs["cells"]] == [
+            "".join(c["source"]) for c in mine["cells"]
+        ], f"nbgrader and mkteach release {name} differently"
