@@ -1,6 +1,8 @@
 """The `mkteach` command line.
 
 mkteach lab                                          open the course in JupyterLab
+mkteach run SCENARIO [--seed N] [--steps N] [--machine NAME]   a scenario's trace in the terminal
+mkteach trace SCENARIO --format chrome|json -o FILE  write a scenario's trace (Perfetto: chrome)
 mkteach exercises release SRC_DIR OUT_DIR            write student copies of the exercises
 mkteach grade SUBMISSION... --source SRC_DIR [--csv FILE]   grade submissions
 """
@@ -13,6 +15,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
+
+from .commands import CommandError, add_commands, run_command, trace_command
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "notebooks/00-start.ipynb"
@@ -21,7 +26,8 @@ START = "notebooks/00-start.ipynb"
 def lab_command(extra: list[str]) -> list[str]:
     """Return the command that starts JupyterLab on the course's start notebook."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-    command = [jupyter, "lab", f"--ServerApp.root_dir={ROOT}"]
+    # 127.0.0.1 only, and JupyterLab's random token (printed in the URL it shows)
+    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to start as root without it
     if (ROOT / START).exists():
@@ -29,14 +35,23 @@ def lab_command(extra: list[str]) -> list[str]:
     return command + extra
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one clear line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `message` as one line (with the command's name) and exit with code 2."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="mkteach", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="mkteach", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     lab = sub.add_parser("lab", help="open the course in JupyterLab")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    add_commands(sub)
     exercises = sub.add_parser("exercises", help="work with exercise notebooks")
-    actions = exercises.add_subparsers(dest="action", required=True)
+    actions = exercises.add_subparsers(dest="action", required=True, parser_class=Parser)
     release = actions.add_parser(
         "release", help="write student copies: solutions stubbed, hidden tests removed"
     )
@@ -60,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             return subprocess.call(lab_command(args.jupyter_args), cwd=ROOT)
         except KeyboardInterrupt:
             return 0
+    if args.command in ("run", "trace"):
+        try:
+            return run_command(args) if args.command == "run" else trace_command(args)
+        except CommandError as e:
+            print(f"mkteach {args.command}: {e}", file=sys.stderr)
+            return 1
     # jsonschema (under nbformat) loads an IRI-format checker that takes a second and that
     # notebooks never use: this short-lived command skips it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
