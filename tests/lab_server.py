@@ -70,12 +70,21 @@ def start_lab(root: Path, timeout: float = 60):
         f"--port={port}", "--allow-root", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
     ]  # fmt: skip
-    log = open(home / "lab.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, token, proc, timeout, home / "lab.log")
+    with _server(command, env, home, root) as (proc, log):
+        _wait_until_up(url, token, proc, timeout, log)
         yield url, token
+
+
+@contextmanager
+def _server(command: list[str], env: dict, home: Path, cwd: Path):
+    """Run `command` with its output in home/server.log; yield (process, log path); then stop
+    it and remove `home`."""
+    log_path = home / "server.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    try:
+        yield proc, log_path
     finally:
         proc.terminate()
         try:
@@ -100,7 +109,7 @@ def _wait_until_up(url: str, token: str, proc: subprocess.Popen, timeout: float,
             return  # it answers (a 404 for a folder is fine)
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"JupyterLab did not start in {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"the server did not start in {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
@@ -116,21 +125,10 @@ def start_voila(notebook: Path, timeout: float = 60):
     port = free_port()
     command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", str(notebook)]  # fmt: skip
-    log = open(home / "voila.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            cwd=notebook.parent)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, "", proc, timeout, home / "voila.log", path="/voila/static/")
+    with _server(command, env, home, notebook.parent) as (proc, log):
+        _wait_until_up(url, "", proc, timeout, log, path="/voila/static/")
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def run_all_cells(page, url: str, token: str, notebook: str, timeout_ms: int = 120_000) -> None:
