@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .hw.machine import Machine
+from .hw.null import NullMachine
 from .hw.profiles import profile
 from .kernel.errors import InvalidArgument
 from .kernel.fpage import PAGE_SIZE
@@ -40,13 +41,23 @@ class System:
         seed: int = 0,
         kernel: str = "l3",
         overrides: dict[str, Any] | None = None,
+        hardware: bool = True,
     ) -> None:
         """Build a system on `machine` (a profile name, with parameter `overrides`) running the
-        `kernel` construction variant ("l3" lean, or "mach") with `frames` physical frames."""
+        `kernel` construction variant ("l3" lean, or "mach") with `frames` physical frames.
+
+        hardware=False switches the hardware models off (a `NullMachine`): no TLB, no caches,
+        every step costs 0 cycles (only time skipped to a timeout counts, as "idle"). The
+        kernel, the executor and the trace are the same.
+        """
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidArgument(f"seed must be an int, not {seed!r}")
+        if not isinstance(hardware, bool):
+            raise InvalidArgument(f"hardware must be True or False, not {hardware!r}")
         self.profile = profile(machine, **(overrides or {}))
-        self.machine = Machine(self.profile, kernel)
+        self.machine = (
+            Machine(self.profile, kernel) if hardware else NullMachine(self.profile, kernel)
+        )
         self.kernel = Kernel(frames, self.machine)
         self.executor = Executor(self.kernel)
         self.seed = seed

@@ -29,6 +29,7 @@ from .profiles import Profile
 from .tlb import TLB
 
 KERNEL_TAG = -1  # TLB tag of kernel pages (mapped in every space)
+TRAP_SPANS = tuple((DESCRIPTORS + offset, size) for offset, size in TRAP_REFS)
 SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 
 
@@ -52,25 +53,25 @@ class Machine:
             if p.split_cache
             else self.dcache
         )
+        self.units: dict[str, TLB | Cache] = {}  # by name; a unified TLB or cache appears once
+        for unit in (self.itlb, self.dtlb, self.icache, self.dcache):
+            self.units.setdefault(unit.name, unit)
         self.small: set[int] = set()
         self.current_space: int | None = None
         self.loaded_large: int | None = None  # whose page table the MMU holds
-        self._costs: list[tuple[str, int]] = []
+        self._costs: dict[str, int] = {}  # the current step's cycles by cause, in charge order
 
     # -- accounting -----------------------------------------------------------------------------
 
     def charge(self, cause: str, cycles: float) -> None:
-        """Record `cycles` spent on `cause` in the current step."""
+        """Add `cycles` (rounded) to what `cause` cost in the current step."""
         if cycles:
-            self._costs.append((cause, round(cycles)))
+            self._costs[cause] = self._costs.get(cause, 0) + round(cycles)
 
     def take_costs(self) -> tuple[tuple[str, int], ...]:
         """Return the step's charges, merged by cause in order of first charge, and clear them."""
-        merged: dict[str, int] = {}
-        for cause, cycles in self._costs:
-            merged[cause] = merged.get(cause, 0) + cycles
-        self._costs.clear()
-        return tuple(merged.items())
+        costs, self._costs = tuple(self._costs.items()), {}
+        return costs
 
     # -- address spaces -------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class Machine:
         """Charge entering and leaving the kernel for `thread` and running kernel `path`."""
         p = self.profile
         self.charge("trap", p.trap_enter_cycles + p.trap_exit_cycles)
-        self.touch_data((DESCRIPTORS + off, size) for off, size in TRAP_REFS)
+        self.touch_data(TRAP_SPANS)
         self.run_path(self.variant.paths[path], thread)
 
     def run_path(self, path: Path, thread: Any = None) -> None:
@@ -138,23 +139,23 @@ class Machine:
 
     def fetch_code(self, address: int, size: int) -> None:
         """Fetch kernel code bytes through the instruction TLB and cache."""
-        for line in self.icache.lines_of(address, size):
-            self.translate(self.itlb, KERNEL_TAG, line)
-            self.miss_if(not self.icache.access(line))
+        self.kernel_lines(self.itlb, self.icache, self.icache.lines_of(address, size))
 
     def touch_data(self, spans: Iterable[tuple[int, int]]) -> None:
         """Read or write kernel data bytes through the data TLB and cache."""
         for address, size in spans:
-            for line in self.dcache.lines_of(address, size):
-                self.translate(self.dtlb, KERNEL_TAG, line)
-                self.miss_if(not self.dcache.access(line))
+            self.kernel_lines(self.dtlb, self.dcache, self.dcache.lines_of(address, size))
 
-    def translate(self, tlb: TLB, tag: int, address: int) -> None:
-        """Look `address` up in `tlb`, charging a miss (kernel space may bypass the TLB)."""
-        if tag == KERNEL_TAG and self.profile.kernel_unmapped:
-            return
-        if not tlb.lookup(tag, address // self.profile.page_size):
-            self.charge("tlb_miss", self.profile.tlb_miss_cycles)
+    def kernel_lines(self, tlb: TLB, cache: Cache, lines: Iterable[int]) -> None:
+        """Access kernel memory line by line: translate each line through `tlb` (unless kernel
+        space bypasses the TLB), then read it through `cache`, charging every miss."""
+        p = self.profile
+        translate = not p.kernel_unmapped
+        for line in lines:  # the hottest loop of the full model: about 25 lines per IPC
+            if translate and not tlb.lookup(KERNEL_TAG, line // p.page_size):
+                self.charge("tlb_miss", p.tlb_miss_cycles)
+            if not cache.access(line):
+                self.charge("cache_miss", p.cache_miss_cycles)
 
     def miss_if(self, missed: bool) -> None:
         """Charge a cache miss when `missed`."""
@@ -194,10 +195,7 @@ class Machine:
 
     def structures(self) -> dict[str, TLB | Cache]:
         """Return the machine's TLBs and caches by name (a unified one appears once)."""
-        out: dict[str, TLB | Cache] = {}
-        for unit in (self.itlb, self.dtlb, self.icache, self.dcache):
-            out.setdefault(unit.name, unit)
-        return out
+        return dict(self.units)
 
     def take_state_changes(self) -> dict[str, Any]:
         """Return what changed in the TLBs and caches since the last call, and their counters.
@@ -207,7 +205,7 @@ class Machine:
         """
         return {
             name: {"sets": unit.take_changes(), "hits": unit.hits, "misses": unit.misses}
-            for name, unit in self.structures().items()
+            for name, unit in self.units.items()
         }
 
     def idle(self, cycles: int) -> None:

@@ -62,10 +62,12 @@ class HardwareView(FigureView):
     def __init__(self, system: Any) -> None:
         super().__init__(system)
         self.units = system.machine.structures()
-        self.height = 170 * len(self.units) + 60
+        self.height = 170 * len(self.units) + 60 if self.units else 120
 
     def empty(self) -> go.Figure:
         """Return one heatmap row per TLB or cache, plus a marker trace per unit."""
+        if not self.units:  # System(hardware=False): nothing to show
+            return super().empty().update_layout(title=f"{self.title}: none (hardware models off)")
         names = list(self.units)
         fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.12)
         for row, name in enumerate(names, start=1):
