@@ -355,7 +355,8 @@ def test_the_case_notebooks_are_up_to_date():
 def graded(tmp_path_factory):
     """Grade every case and both released copies in one batch; return {name: result}."""
     tmp = tmp_path_factory.mktemp("grading")
-    released = release(EXERCISES, tmp / "released")
+    copies = release(EXERCISES, tmp / "released")
+    released = [p for p in copies if p.stem in (cases.EX02, cases.EX03)]  # the rest: test_exercises
     probe = tmp / "probe.txt"
     names = [*cases.CASES, *cases.TEXT_CASES]
     paths = [cases.path(n) for n in names] + released

@@ -1,0 +1,237 @@
+"""Exercises 1, 4, 5 and 6: answers that are wrong on purpose earn partial marks, and the feedback
+names the misconception behind each.
+
+Every submission starts from the student copy answered with the instructor's solutions
+(`cases.answered`) and replaces some answers with ones a student holding a misconception would
+write. All are graded the way an instructor grades them, in one batch.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mkteach.grading import extra_a as X
+from mkteach.grading import grade, seed_of
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent / "grading_cases"))
+import cases  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+EX01, EX04 = "ex01-rationale", "ex04-interrupts-ids-clans"
+EX05, EX06 = "ex05-flexibility", "ex06-switching-costs"
+SEED = seed_of(cases.STUDENT)
+
+
+def source(**answers: object) -> str:
+    """Return Python source assigning each answer its value (repr)."""
+    return "".join(f"{name} = {value!r}\n" for name, value in answers.items())
+
+
+# -- the wrong submissions ------------------------------------------------------------------
+
+
+def ex01_wrong():
+    """Q1: the trap alone (the hardware floor), a cold call without its misses, the ratio of
+    instructions; Q2: the wild write reaches the file server's counter."""
+    facts = X.kernel_call_facts(X.kernel_call_machine(SEED))
+    trap = facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
+    warm = trap + facts["l3_instructions"] * facts["cpi"]
+    nb = cases.answered(EX01)
+    cases.answer(
+        nb, "ex01-q1-answer", source(l3_warm=trap, l3_cold=warm, speedup=X.instruction_ratio())
+    )
+    corrupted = X.isolation_outcome(SEED)["corrupted"]
+    return cases.answer(nb, "ex01-q2-answer", source(what_happens="fs_corrupt", served=corrupted))
+
+
+def ex04_wrong():
+    """Q1: every raise a message of its own, acknowledged at delivery; Q2: a stale id reaches
+    the new thread; Q3: a wrong bug and a chief that forgets as_sender."""
+    timeline = X.irq_instance(SEED)
+    stale = X.stale_instance(SEED)
+    assert stale["held"] != stale["reuses"], "the wrong answer assumes a stale id"
+    nb = cases.answered(EX04)
+    everyone = timeline["before"] + timeline["busy"] + timeline["later"]
+    cases.answer(nb, "ex04-q1-answer", source(deliveries=everyone, acked_by="delivery"))
+    cases.answer(
+        nb,
+        "ex04-q2-answer",
+        source(late_result="delivered", current_version=stale["reuses"]),
+    )
+    cases.answer(nb, "ex04-q3a-answer", source(chief_bugs={"timeout"}))
+    return cases.answer(nb, "ex04-q3b-answer", CHIEF_WITHOUT_AS_SENDER)
+
+
+CHIEF_WITHOUT_AS_SENDER = """
+fixed_priority = 150
+
+
+def fixed_chief(t, allowed):
+    while True:
+        msg = yield t.wait()
+        if msg.intended in allowed or msg.sender in allowed:
+            yield t.send(msg.intended, words=msg.words, label=msg.label)
+        else:
+            yield t.send(msg.sender, words=(REFUSED,), as_sender=msg.intended, timeout=0)
+"""
+
+CHIEF_AT_CLAN_PRIORITY = """
+fixed_priority = 100
+
+
+def fixed_chief(t, allowed):
+    while True:
+        msg = yield t.wait()
+        if msg.intended in allowed or msg.sender in allowed:
+            yield t.send(msg.intended, words=msg.words, label=msg.label, as_sender=msg.sender)
+        else:
+            yield t.send(msg.sender, words=(REFUSED,), as_sender=msg.intended, timeout=0)
+"""
+
+
+def ex04_priority():
+    """Q3b only: the right chief program, at its clan's priority."""
+    return cases.answer(cases.answered(EX04), "ex04-q3b-answer", CHIEF_AT_CLAN_PRIORITY)
+
+
+def ex05_wrong():
+    """Q1: the flush removes only what was mapped directly from the flushed page; Q2: a pager
+    that ignores colours, and a virtually indexed 486 cache."""
+    tree = X.stacked_belief(SEED, "flush_direct_only")
+    nb = cases.answered(EX05)
+    cases.answer(nb, "ex05-q1-answer", source(predicted=tree))
+    cases.answer(nb, "ex05-q2a-answer", COLOUR_BLIND_PAGER)
+    return cases.answer(nb, "ex05-q2b-answer", source(why_486="virtual"))
+
+
+COLOUR_BLIND_PAGER = """
+def colour_pager(t, pool, colours):
+    free = list(pool)
+    given = {}
+    msg = yield t.wait()
+    while True:
+        if msg.fault_page not in given:
+            given[msg.fault_page] = free.pop(0)
+        msg = yield t.reply_and_wait(msg.sender, map=[(given[msg.fault_page], "rw", 0)])
+"""
+
+
+def ex06_wrong():
+    """Q1: no TLB refill between large spaces, a refill kept for the small space; Q2: the
+    client refills twice per call, a small server still flushes, small spaces are cheaper to
+    refill."""
+    machine = X.switch_machine(SEED)
+    f = X.switch_facts("pentium", machine)
+    path = f["trap_enter_cycles"] + f["trap_exit_cycles"] + f["instructions"] * f["cpi"]
+    refill = f["tlb_pages"] * f["tlb_miss_cycles"]
+    small = path + f["segment_switch_cycles"] + f["small_space_extra_cycles"] + refill
+    pages = X.working_set(SEED)
+    nb = cases.answered(EX06)
+    cases.answer(
+        nb, "ex06-q1-answer", source(ipc_large=path + f["as_switch_cycles"], ipc_small=small)
+    )
+    m = f["tlb_miss_cycles"]
+    return cases.answer(
+        nb,
+        "ex06-q2-answer",
+        source(extra_large=2 * pages * m, extra_small=pages * m, why_small="fewer"),
+    )
+
+
+WRONG = {
+    f"ex01-wrong.{EX01}": ex01_wrong,
+    f"ex04-wrong.{EX04}": ex04_wrong,
+    f"ex04-priority.{EX04}": ex04_priority,
+    f"ex05-wrong.{EX05}": ex05_wrong,
+    f"ex06-wrong.{EX06}": ex06_wrong,
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every wrong submission in one batch; return {name: result}."""
+    tmp = tmp_path_factory.mktemp("exercises-a")
+    paths = []
+    for name, build in WRONG.items():
+        path = tmp / f"{name}.ipynb"
+        nbformat.write(build(), path)
+        paths.append(path)
+    results = grade(paths, ROOT / "exercises", cell_timeout=60, total_timeout=240)
+    return dict(zip(WRONG, results, strict=True))
+
+
+def points(result) -> dict[str, float]:
+    return {q.grade_id: q.points for q in result.questions}
+
+
+def feedback(result, gid: str) -> str:
+    q = result.question(gid)
+    return " ".join(q.feedback) + " " + q.note
+
+
+def test_every_wrong_submission_is_graded_without_notes(graded):
+    for name, result in graded.items():
+        assert result.exercise == name.split(".")[1], name
+        assert 0 < result.total < result.possible, (name, points(result))
+        assert not result.notes, (name, result.notes)
+
+
+def test_ex01_names_the_floor_the_missing_misses_and_the_isolation(graded):
+    r = graded[f"ex01-wrong.{EX01}"]
+    assert points(r) == {"ex01-q1-test": 1.5, "ex01-q2-test": 0.0}
+    q1 = feedback(r, "ex01-q1-test")
+    assert "Q1a: you counted the trap" in q1 and "not the kernel's instructions" in q1
+    assert "Q1b: you counted" in q1 and "TLB refill" in q1 and "cache misses" in q1
+    assert "Q1c: you compared only the kernels' instructions" in q1
+    q2 = feedback(r, "ex01-q2-test")
+    assert "address 0 in the print server's space is not address 0 in the file server's" in q2
+    assert "the wild write did not reach the file server's counter" in q2
+
+
+def test_ex04_names_merging_acknowledgement_stale_ids_and_as_sender(graded):
+    r = graded[f"ex04-wrong.{EX04}"]
+    assert points(r) == {"ex04-q1-test": 0.0, "ex04-q2-test": 1.0, "ex04-q3-test": 0.0}
+    q1 = feedback(r, "ex04-q1-test")
+    assert "raises of an interrupt that is still pending merge into one" in q1
+    assert "acknowledges the interrupt only at the driver's next IPC" in q1
+    assert "a stale id never reaches the new thread" in feedback(r, "ex04-q2-test")
+    q3 = feedback(r, "ex04-q3-test")
+    assert "timeout 0 is right for the refusal" in q3
+    assert "forward with as_sender=msg.sender" in q3 and "your chief failed" in q3
+
+
+def test_ex04_a_chief_at_its_clans_priority_loses_the_reply(graded):
+    r = graded[f"ex04-priority.{EX04}"]
+    assert points(r) == {"ex04-q1-test": 3.0, "ex04-q2-test": 2.0, "ex04-q3-test": 1.9}
+    q3 = feedback(r, "ex04-q3-test")
+    assert "found your chief busy and was lost" in q3 and "above its clan's priority" in q3
+
+
+def test_ex05_names_the_indirect_flush_and_the_colours(graded):
+    r = graded[f"ex05-wrong.{EX05}"]
+    got = points(r)
+    assert 2 <= got["ex05-q1-test"] < 3
+    assert got["ex05-q2-test"] == pytest.approx(0.6 * 3)
+    q1 = feedback(r, "ex05-q1-test")
+    assert "flush removes everything derived from the flushed page, directly or indirectly" in q1
+    q2 = feedback(r, "ex05-q2-test")
+    assert "give each page a frame of its own colour" in q2
+    assert "the model's caches are physically indexed" in q2
+
+
+def test_ex06_names_the_refills_and_the_small_spaces(graded):
+    r = graded[f"ex06-wrong.{EX06}"]
+    assert points(r) == {"ex06-q1-test": 1.5, "ex06-q2-test": 0.0}
+    q1 = feedback(r, "ex06-q1-test")
+    assert "Q1a: you counted" in q1 and "but not the TLB refill" in q1
+    assert "Q1b: a switch to a small space reloads segment registers and flushes nothing" in q1
+    q2 = feedback(r, "ex06-q2-test")
+    assert "the client refills its pages once" in q2
+    assert "switching to and from a small space flushes nothing" in q2
+    assert "with a small server the client's refill is not shorter, it is gone" in q2
