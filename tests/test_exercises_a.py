@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mkteach.grading import extra_a as X
+from mkteach.grading import exercises_early as X
 from mkteach.grading import grade, seed_of
 
 ROOT = Path(__file__).resolve().parent.parent
