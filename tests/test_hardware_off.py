@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from test_api_contract import client, server
 
 from mkteach import KernelError, System
-
-
-def server(t):
-    msg = yield t.wait()
-    while True:
-        msg = yield t.reply_and_wait(msg.sender, words=(msg.words[0] + 1,))
-
-
-def client(t, dest):
-    r = yield t.call(dest, words=(41,))
-    assert r.words == (42,)
 
 
 def api_example(**options) -> System:
