@@ -337,6 +337,9 @@ class IpcMixin(_Base):
             received, error, detail = self.land_items(
                 sender.space, msg.items, receiver.space, state.window, state.fault is not None
             )
+        if error == "invalid_item":
+            self.journal.note("item_refused", f"{visible}'s item refused: {detail}", sender.id,
+                              (receiver.id,), error=error)  # fmt: skip
         if state.fault is not None:
             self.set_state(receiver, Ready(retry=state.fault))
             return error
