@@ -8,9 +8,9 @@ L3-style and a Mach-style kernel) and they are drawn one above the other.
 from __future__ import annotations
 
 import bisect
+import itertools
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -93,12 +93,13 @@ class CostView(TimelineView):
         self._totals = []
         for i, system in enumerate(self.runs):
             steps, by_cause = step_costs(system, min(upto, system.steps - 1))
-            x = np.asarray(steps, dtype=int)
-            running = np.cumsum(np.sum([v for v in by_cause.values()], axis=0)) if steps else x
+            x = [int(n) for n in steps]
+            per_step = [sum(column) for column in zip(*by_cause.values(), strict=True)]
+            running = list(itertools.accumulate(per_step))
             for j, values in enumerate(by_cause.values()):
-                fig.data[i * per_run + j].update(x=x, y=np.asarray(values, dtype=int))
+                fig.data[i * per_run + j].update(x=x, y=[int(v) for v in values])
             fig.data[i * per_run + per_run - 1].update(x=x, y=running)
-            self._totals.append((steps, [int(t) for t in running]))
+            self._totals.append((steps, running))
 
     def mark(self, fig: go.Figure, step: int) -> None:
         """Show steps up to `step` and each run's total so far."""
