@@ -3,6 +3,7 @@ and shows the one fact it exists to show."""
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from mkteach import System
@@ -11,6 +12,7 @@ from mkteach.scenarios import (
     Scenario,
     build,
     clans,
+    figure1,
     multimedia_pager,
     page_colouring,
 )
@@ -120,16 +122,80 @@ def test_client_server_every_client_gets_its_number_plus_one(seed):
         assert reply.get("words") == (request.get("words")[0] + 1,)
 
 
+def figure1_page(s: System) -> tuple[int, int]:
+    """Return (A's page from f1, its frame) after a figure1 run: the page A read first."""
+    (first, *_) = of(s, "load", "A")
+    page = first.get("address") // s.page_size
+    return page, s.lookup("A", page).frame
+
+
+def test_figure1_has_the_papers_four_pagers_and_users_as_spaces_with_threads():
+    s = SCENARIOS["figure1"].build()
+    spaces = {s.kernel.threads[t].space.name: t for t in s.kernel.threads}
+    assert {"f1", "f2", "F", "A"} <= set(spaces)  # each of them runs a thread
+    pagers = {name: s.thread(tid).pager for name, tid in spaces.items()}
+    assert pagers["A"] == spaces["F"]  # A's faults go to F
+    assert pagers["f1"] == pagers["f2"] == s.sigma0_pager  # the standard pager
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_figure1_the_grant_puts_a_right_below_sigma0_and_f_loses_the_page(seed):
+def test_figure1_f1_maps_to_f_and_f_grants_to_a_so_a_derives_from_f1(seed):
     s = ran("figure1", seed)
-    f1 = s.lookup("A", 2).frame
-    assert s.lookup("F", f1) is None
-    assert list(s.mapping_tree(f1).edges) == [(("sigma0", f1), ("A", 2))]
-    (grant,) = ipcs(s, sender="F", receiver="A")
-    assert grant.get("msg_kind") == "grant"
-    (load,) = of(s, "load", "A")
-    assert "data from F" in load.text
+    page, frame = figure1_page(s)
+    (request,) = ipcs(s, sender="F", receiver="f1")  # A's fault made F ask f1 for the block
+    (mapped_to_f,) = ipcs(s, sender="f1", receiver="F")
+    assert mapped_to_f.get("msg_kind") == "map" and mapped_to_f.step > request.step
+    granted = [e for e in ipcs(s, sender="F", receiver="A") if e.step > mapped_to_f.step]
+    assert granted[0].get("msg_kind") == "grant"
+    # the tree: the standard pager (sigma0) -> f1 -> A; F took part and kept nothing
+    assert sorted(s.mapping_tree(frame).edges) == sorted(
+        [(("sigma0", frame), ("f1", frame)), (("f1", frame), ("A", page))]
+    )
+    assert all(node[0] != "F" for node in s.mapping_tree(frame).nodes)
+    assert [p for p in range(128) if s.lookup("F", p) is not None] == []
+    load = of(s, "load", "A")[0]
+    assert f"'f1 block {page}'" in load.text  # A reads what f1 wrote
+
+
+def test_figure1_mid_run_the_tree_runs_through_f_before_the_grant():
+    s = SCENARIOS["figure1"].build(seed=0)
+    s.run()
+    _, frame = figure1_page(s)
+    (mapped_to_f,) = ipcs(s, sender="f1", receiver="F")
+    tree = s.state_at(mapped_to_f.step).mapping_tree(frame)
+    assert [space for space, _ in nx_order(tree)] == ["sigma0", "f1", "F"]
+
+
+def nx_order(tree) -> list:
+    """Return the nodes of a mapping tree, parents before children."""
+    return list(nx.topological_sort(tree))
+
+
+@pytest.mark.parametrize(
+    "flusher, loses",
+    [("sigma0", {"f1", "A"}), ("f1", {"A"}), ("F", set())],
+)
+def test_figure1_the_three_flushes_of_the_paper(flusher, loses):
+    s = ran("figure1", seed=1)
+    page, frame = figure1_page(s)
+    where = {"sigma0": frame, "f1": frame, "F": page + 64, "A": page}
+    before = {space: s.lookup(space, p) for space, p in where.items()}
+    s.flush(flusher, where[flusher])
+    after = {space: s.lookup(space, p) for space, p in where.items()}
+    lost = {space for space in where if before[space] is not None and after[space] is None}
+    assert lost == loses
+    assert before["F"] is None  # F held the page only transiently: nothing to flush
+
+
+def test_figure1_had_f_mapped_instead_f_would_keep_every_page_it_handed_out():
+    s = figure1(seed=0, grant=False)
+    assert s.run().reason == "done"
+    page, frame = figure1_page(s)
+    assert sorted(s.mapping_tree(frame).edges) == sorted(
+        [(("sigma0", frame), ("f1", frame)), (("f1", frame), ("F", 64 + page)),
+         (("F", 64 + page), ("A", page))]
+    )  # fmt: skip
+    assert len([p for p in range(128) if s.lookup("F", p) is not None]) == 2
 
 
 @pytest.mark.parametrize("seed", [0, 1])

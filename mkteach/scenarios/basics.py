@@ -37,30 +37,69 @@ def client_server(seed: int = 0, machine: str = "i486", clients: int = 3) -> Sys
 
 # -- the paper's Figure 1 -------------------------------------------------------------------------
 
-
-def granting_pager(t, page, user):
-    """Touch `page` (σ0's pager maps its frame), write to it, then grant it to `user`."""
-    yield t.store(page * PAGE, "data from F")
-    yield t.send(user, grant=[(page, "rw", 0)])
+STAGING = 64  # F receives a file system's page at STAGING + the faulting page, before granting it
 
 
-def receiving_user(t, page):
-    """Receive a granted page into `page` and read what F wrote there."""
-    yield t.wait(window=(page, 0))
-    yield t.load(page * PAGE)
+def file_system(t, label, base):
+    """A file system that is a pager: answer a request for block b with a map of its page base + b.
+
+    The first time, it writes the block's contents into that page of its own: the store faults
+    to its own pager, the standard pager (σ0's), which maps a frame there.
+    """
+    written = set()
+    msg = yield t.wait()
+    while True:
+        own = base + msg.words[0]
+        if own not in written:
+            yield t.store(own * PAGE, f"{label} block {msg.words[0]}")
+            written.add(own)
+        msg = yield t.reply_and_wait(msg.sender, map=[(own, "rw", 0)])
 
 
-def figure1(seed: int = 0, machine: str = "i486") -> System:
-    """The paper's Figure 1: σ0's pager maps frame f1 to pager F, and F grants it to user A.
+def combining_pager(t, f1, f2, split, grant=True):
+    """F: one file system made of two, and A's pager. Get each faulting page and grant it to A.
 
-    F touches page f1 (chosen with the seed), so σ0's pager maps frame f1 there; F then grants
-    the page to A in an IPC: A's mapping takes F's place in the tree, right below σ0.
+    A fault at page p < split is block p of f1, else block p - split of f2. F asks that file
+    system for the block (it maps its page into F's window at STAGING + p), then grants the
+    page to A in its answer to the fault: the page leaves F, which keeps nothing of it.
+    With grant=False F maps it instead, and keeps a mapping of every page it handed out.
+    """
+    msg = yield t.wait()
+    while True:
+        page = msg.fault_page
+        fs, block = (f1, page) if page < split else (f2, page - split)
+        yield t.call(fs, words=(block,), window=(STAGING + page, 0))
+        item = [(STAGING + page, "rw", 0)]
+        if grant:
+            msg = yield t.reply_and_wait(msg.sender, grant=item)
+        else:
+            msg = yield t.reply_and_wait(msg.sender, map=item)
+
+
+def reading_user(t, pages):
+    """A: read the first word of each of `pages` (each first touch faults to its pager, F)."""
+    for page in pages:
+        yield t.load(page * PAGE)
+
+
+def figure1(seed: int = 0, machine: str = "i486", split: int = 8, grant: bool = True) -> System:
+    """The paper's Figure 1: pager F combines file systems f1 and f2 and grants their pages to A.
+
+    f1 and f2 are pagers (file systems) on top of the standard pager, σ0's. A reads one page of
+    each file system (chosen with the seed); its faults go to F. For the page below `split`, F
+    gets block p from f1 (f1 maps its page to F) and grants it to A: A's mapping then derives
+    from f1's, in the place F's had, and F holds nothing of that frame. The other page comes
+    from f2 the same way. grant=False is the counterfactual: F maps instead of granting.
     """
     s = System(machine=machine, frames=16, seed=seed)
-    f1 = s.random.randrange(1, s.frames)
+    from_f1 = s.random.randrange(split)
+    from_f2 = split + s.random.randrange(split)
+    f1, f2 = s.create_space("f1"), s.create_space("f2")
     f, a = s.create_space("F"), s.create_space("A")
-    user = s.create_thread(a, receiving_user, 2, name="A")
-    s.create_thread(f, granting_pager, f1, user, name="F", pager=s.sigma0_pager)
+    t1 = s.create_thread(f1, file_system, "f1", 0, name="f1", pager=s.sigma0_pager)
+    t2 = s.create_thread(f2, file_system, "f2", split, name="f2", pager=s.sigma0_pager)
+    pager = s.create_thread(f, combining_pager, t1, t2, split, grant, name="F")
+    s.create_thread(a, reading_user, [from_f1, from_f2], name="A", pager=pager)
     return s
 
 
