@@ -17,7 +17,7 @@ import pytest
 
 from mkteach import KernelError, paper
 from mkteach.hw.profiles import PROFILES
-from mkteach.paper.claims import within
+from mkteach.paper.claims import BASES, capacity_share, within
 
 REPO = Path(__file__).resolve().parents[1]
 ISSUE_IDS = [
@@ -94,16 +94,48 @@ def test_every_claim_of_the_issue_is_there_with_its_fields(base):
     assert len(base) == len(paper.claims())  # ids are unique
 
 
-def test_every_claim_from_the_papers_text_holds(base):
-    failing = {
-        c.id: (c.paper, c.model) for c in base.values() if c.source == "text" and not c.holds
-    }
-    assert failing == {}
+def test_every_claim_from_the_papers_text_holds_or_fails_only_by_its_mechanism(base):
+    failing = [c for c in base.values() if c.source == "text" and not c.holds]
+    for c in failing:  # the number agrees; how it comes about does not
+        assert within(c.model, c.paper, c.tolerance), c.id
+        assert "DOES NOT HOLD: " in c.note and "mechanism" in c.note, c.note
+    assert [c.id for c in failing] == ["memory.mcpi_gap.mach_vs_l3"]
 
 
-def test_holds_agrees_with_the_paper_value_and_tolerance(base):
+def test_holds_agrees_with_the_paper_value_tolerance_and_mechanism(base):
     for c in base.values():
-        assert c.holds == within(c.model, c.paper, c.tolerance)
+        wrong_mechanism = "DOES NOT HOLD: " in c.note
+        assert c.holds == (within(c.model, c.paper, c.tolerance) and not wrong_mechanism)
+
+
+# -- where each model value comes from ------------------------------------------------------------
+
+
+def test_every_claim_has_a_basis_and_the_given_ones_pass_a_parameter_through(base):
+    assert {c.basis for c in base.values()} == set(BASES)
+    given = {c.id: c.model for c in base.values() if c.basis == "given"}
+    assert given == {
+        "kernel_user_switch.hw_floor.i486": I486.trap_enter_cycles + I486.trap_exit_cycles,
+        "as_switch.small_space.pentium": PENTIUM.segment_switch_cycles,
+        "as_switch.small_space.i486": I486.segment_switch_cycles,
+    }
+
+
+def test_simulated_claims_move_when_the_simulated_hardware_changes(base):
+    # a simulated value comes out of the TLB/cache models: a dearer TLB miss moves the TLB ones
+    after = models({"i486": {"tlb_miss_cycles": 12}, "pentium": {"tlb_miss_cycles": 12}})
+    for i in ("tlb_refill.worst.pentium", "as_switch.i486.conventional_full", "ipc.short.l3.i486"):
+        assert base[i].basis == "simulated" and after[i] != base[i].model
+
+
+def test_the_mcpi_gap_holds_only_when_capacity_misses_make_it(base):
+    c = base["memory.mcpi_gap.mach_vs_l3"]
+    assert within(c.model, c.paper, c.tolerance)  # the number is the paper's ...
+    assert capacity_share({}) < 0.5 and not c.holds  # ... the mechanism (conflicts) is not
+    assert "conflict misses" in c.note
+    two_way = claims_with({"r2000": {"cache_assoc": 2}})["memory.mcpi_gap.mach_vs_l3"]
+    assert capacity_share({"r2000": {"cache_assoc": 2}}) >= 0.5  # the conflicts are gone
+    assert two_way.holds and "DOES NOT HOLD" not in two_way.note
 
 
 def test_the_recalled_mach_rpc_is_reported_honestly(base):
@@ -267,21 +299,24 @@ def run_paper(*args: str) -> str:
 def test_the_command_prints_a_table_of_every_claim(base):
     out = run_paper()
     lines = out.splitlines()
-    assert lines[0].split() == ["claim", "section", "paper", "model", "unit", "holds"]
+    assert lines[0].split() == ["claim", "section", "paper", "model", "unit", "basis", "holds"]
     for claim_id in base:
         row = next(line for line in lines if line.startswith(claim_id + " "))
         assert row.split()[-1] == ("yes" if base[claim_id].holds else "NO")
     held = sum(c.holds for c in base.values())
     assert f"{held} of {len(base)} claims hold" in out
+    for basis in BASES:
+        group = [c for c in base.values() if c.basis == basis]
+        assert f"{basis}: {len(group)} claims, {sum(c.holds for c in group)} hold" in out
 
 
 def test_the_command_prints_json_with_exactly_the_contract_keys(base):
     rows = json.loads(run_paper("--json"))
     assert isinstance(rows, list) and len(rows) == len(base)
     for row in rows:
-        assert set(row) == {"id", "section", "paper", "model", "unit", "holds"}
+        assert set(row) == {"id", "section", "paper", "model", "unit", "holds", "basis"}
         c = base[row["id"]]
-        assert row["holds"] is c.holds and row["unit"] == c.unit
+        assert row["holds"] is c.holds and row["unit"] == c.unit and row["basis"] == c.basis
         for key in ("paper", "model"):
             value = getattr(c, key)
             assert row[key] == (list(value) if isinstance(value, tuple) else value)

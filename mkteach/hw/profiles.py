@@ -85,6 +85,9 @@ PROFILES: dict[str, Profile] = {
             tcb_align=1024,  # [paper] the Pentium port moved TCBs to 1 KB alignment
             tcb_interleave=True,  # [paper] "this changed the thread-id layout"
         ),
+        # The R2000 of the paper's Table 2 and Exokernel comparisons (16.7 MHz). Chen and Bershad
+        # measured a DECstation 5000/200, an R3000 at 25 MHz, not this machine: the MCPI claim
+        # runs on this profile as the nearest MIPS one, with its direct-mapped 64 KB cache.
         Profile(
             name="r2000",
             clock_mhz=16.7,  # [paper]
