@@ -389,8 +389,9 @@ SPECS: list[Spec] = [
         "text",
         "a synthetic workload on the R2000 profile (the nearest profile to the DECstation "
         "5000/200, an R3000, that Chen and Bershad measured): a client sweeping 4 KB that "
-        "calls a server every ~3,000 instructions; MCPI(Mach-style) - MCPI(L3). It holds only when capacity misses make most of the gap, "
-        "as the paper says (checked against a fully associative cache of the same size). It "
+        "calls a server every ~3,000 instructions; MCPI(Mach-style) - MCPI(L3). It holds "
+        "only when capacity misses make most of the gap, as the paper says (checked against "
+        "a fully associative cache of the same size). It "
         "rests on the assumed 6-cycle miss cost and 3 instructions per load",
         lambda o: round(_mcpi_gap(o), 3),
         basis="simulated",
