@@ -16,7 +16,7 @@ from mkteach.scenarios import (
     multimedia_pager,
     page_colouring,
 )
-from mkteach.scenarios.basics import REFUSED
+from mkteach.scenarios.basics import REFUSED, forwarding_chief
 from mkteach.scenarios.memory import VIDEO_BASE, cache_colours, period_times
 
 NAMES = [
@@ -204,25 +204,37 @@ def test_clans_the_chief_forwards_allowed_calls_and_refuses_the_rest(seed):
     redirected = [e for e in s.trace if e.get("msg_kind") == "redirected"]
     assert [(str(e.get("sender")), str(e.get("receiver"))) for e in redirected] == [
         ("alice", "chief"),  # the call to the printer leaves the clan
-        ("printer", "chief"),  # its reply enters it
         ("alice", "chief"),  # the call to the secret server leaves the clan
     ]
-    (asked,) = ipcs(s, sender="alice", receiver="printer")  # forwarded in alice's name
+    (asked,) = ipcs(s, sender="chief", receiver="printer")  # the chief's own, atomic call
+    (answered,) = ipcs(s, sender="printer", receiver="chief")  # the reply finds it waiting
     number = asked.get("words")[0]
+    assert answered.get("words") == (2 * number,)
     assert ipcs(s, receiver="secret") == []  # never reached
     (told,) = ipcs(s, sender="alice", receiver="bob")  # inside the clan: direct
     assert told.get("words") == (2 * number, REFUSED)
 
 
-def test_clans_a_chief_at_the_members_priority_misses_the_zero_timeout_reply():
-    s = clans(chief_priority=100)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clans_a_chief_that_sends_then_waits_loses_the_zero_timeout_reply(seed):
+    s = clans(seed=seed, chief_program=forwarding_chief)  # chief and members at one priority
     summary = s.run()
     assert summary.reason == "deadlock"
     (stuck,) = [b for b in summary.blocked if not b.idle]
     assert str(stuck.thread) == "alice" and "printer" in stuck.waits_for
+    failed = [e for e in s.trace if e.kind == "reply_failed"]
+    assert [str(e.thread) for e in failed] == ["printer"]  # its reply (timeout 0) found no chief
     assert [str(e.get("receiver")) for e in s.trace if e.get("msg_kind") == "redirected"] == [
         "chief"
-    ]  # the printer's reply never reached the chief: it was not waiting
+    ]  # only Alice's call reached the chief; the reply never did
+
+
+@pytest.mark.parametrize("priority", [50, 100, 150])
+def test_clans_the_atomic_chief_works_at_any_priority(priority):
+    s = clans(seed=0, chief_priority=priority)
+    assert s.run().reason == "done"
+    (told,) = ipcs(s, sender="alice", receiver="bob")
+    assert told.get("words")[1] == REFUSED
 
 
 @pytest.mark.parametrize("seed", [0, 1])

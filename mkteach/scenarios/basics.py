@@ -109,11 +109,30 @@ REFUSED = -1
 
 
 def gatekeeper(t, allowed):
-    """A chief: let messages to or from the `allowed` threads pass; refuse every other one.
+    """A chief: pass calls to or from the `allowed` threads; refuse every other one.
 
-    A passing message is forwarded in its sender's name (as_sender). A refused one is answered
-    by the chief in the name of the destination with the word REFUSED (timeout 0: only a caller
-    waiting for that reply takes it), so a refused caller does not wait for ever.
+    A passing call is forwarded with the chief's own `call`: send and receive in one kernel
+    entry, so the server's reply (sent with timeout 0) finds the chief already waiting. The
+    answer goes back to the caller in the server's name (as_sender). A refused call is answered
+    by the chief in the name of the destination with the word REFUSED. Both answers use timeout
+    0: only a caller waiting for that reply takes it, and the chief never blocks on one.
+    """
+    while True:
+        msg = yield t.wait()
+        if msg.intended in allowed or msg.sender in allowed:
+            reply = yield t.call(msg.intended, words=msg.words, label=msg.label)
+            words = reply.words
+        else:
+            words = (REFUSED,)
+        yield t.send(msg.sender, words=words, as_sender=msg.intended, timeout=0)
+
+
+def forwarding_chief(t, allowed):
+    """A chief that forwards in two kernel entries: a send in the caller's name, then a wait.
+
+    Between the two the server may already reply, with timeout 0, to the caller; the reply
+    enters the clan and is redirected to this chief, which is not waiting yet: the reply is
+    lost and the caller waits for ever. Refused calls are answered as in `gatekeeper`.
     """
     while True:
         msg = yield t.wait()
@@ -143,17 +162,18 @@ def mate(t):
 
 
 def clans(
-    seed: int = 0, machine: str = "i486", chief_priority: int = 150, chief_program=None
+    seed: int = 0, machine: str = "i486", chief_priority: int = 100, chief_program=None
 ) -> System:
     """A chief supervises its clan: it forwards calls to an allowed server and refuses others.
 
     Space Chief is the chief of Alice and Bob. Alice's calls leave the clan, so the kernel
-    delivers them to the chief, which forwards the call to the printer (as_sender=Alice) and
-    refuses the call to the secret server. The printer's reply, with timeout 0, enters the clan
-    through the chief too, so the chief runs at a higher priority and is back in its wait before
-    the printer replies (the L4 subtlety; with chief_priority=100, the members' priority, the
-    reply finds the chief busy and is lost). Alice's message to Bob stays inside the clan: direct.
-    `chief_program(t, allowed)` replaces the gatekeeper (allowed: a list with the printer's id).
+    delivers them to the chief. The chief (`gatekeeper`) forwards the call to the printer with
+    an atomic call and hands the answer back in the printer's name; it refuses the call to the
+    secret server. Alice's message to Bob stays inside the clan: direct. `chief_program(t,
+    allowed)` replaces the gatekeeper (allowed: a list with the printer's id): with
+    `forwarding_chief`, which sends and then waits in two kernel entries, the printer's reply
+    arrives while the chief is not waiting and is lost. The chief runs at `chief_priority`
+    (the members' 100 unless changed).
     """
     s = System(machine=machine, frames=16, seed=seed)
     chief_space = s.create_space("Chief")
