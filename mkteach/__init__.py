@@ -3,7 +3,7 @@
 from mkteach import System, KernelError
 """
 
-from .kernel.errors import KernelError
+from .errors import KernelError
 from .kernel.ids import ThreadId
 from .kernel.messages import Result
 from .system import System

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..kernel.errors import InvalidArgument
+from ..errors import InvalidArgument
 from . import workloads as w
 
 Value = float | tuple[float, float]
