@@ -25,6 +25,7 @@ from .kernels import (
     tcb_address,
     variant,
 )
+from .log import ChangeLog, Touched, Units
 from .profiles import Profile
 from .techniques import EXTRA_WORK, MESSAGE_BUFFERS, Extra, check_techniques
 from .tlb import TLB
@@ -226,16 +227,28 @@ class Machine:
         """Return the machine's TLBs and caches by name (a unified one appears once)."""
         return dict(self.units)
 
-    def take_state_changes(self) -> dict[str, Any]:
-        """Return what changed in the TLBs and caches since the last call, and their counters.
+    def change_log(self) -> ChangeLog:
+        """Return an empty log for this machine's per-step TLB and cache changes."""
+        return ChangeLog(list(self.units))
 
-        {name: {"sets": {index: contents}, "hits": n, "misses": n}}: enough to rebuild the
-        hardware state after any step (the executor stores one per step).
+    def take_state_changes(self) -> tuple[Touched, tuple[tuple[int, int], ...]]:
+        """Return what the TLBs and caches touched since the last call, and their counters.
+
+        (touched, counters): touched is ((unit index, set index, contents), ...) for every set
+        accessed, counters (hits, misses) per unit: enough to rebuild the hardware after any
+        step (the executor keeps one per step in the `change_log`).
         """
-        return {
-            name: {"sets": unit.take_changes(), "hits": unit.hits, "misses": unit.misses}
-            for name, unit in self.units.items()
-        }
+        touched = []
+        for u, unit in enumerate(self.units.values()):
+            for index, contents in unit.take_changes().items():
+                touched.append((u, index, contents))
+        counters = tuple((unit.hits, unit.misses) for unit in self.units.values())
+        return tuple(touched), counters
+
+    def hardware_state(self) -> Units:
+        """Return a copy of every unit's contents and counters (a checkpoint)."""
+        return {name: {"sets": [tuple(s) for s in unit.sets], "hits": unit.hits,
+                       "misses": unit.misses} for name, unit in self.units.items()}  # fmt: skip
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""
