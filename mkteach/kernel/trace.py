@@ -22,7 +22,7 @@ from .ids import ThreadId
 MESSAGE_KINDS = ("ipc", "interrupt")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One immutable trace record: what happened in a step, to whom, what it cost and changed.
 
@@ -79,7 +79,7 @@ def _json(value: Any) -> Any:
     return repr(value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Note:
     """An event being written: kind, thread, text, info and the deltas recorded under it."""
 
@@ -97,6 +97,21 @@ class Journal:
     def __init__(self) -> None:
         self.notes: list[Note] = []
         self.loose: list[Delta] = []
+        self.shared: dict[Any, Any] = {}  # one copy of each value that recurs from step to step
+
+    def share(self, value: Any) -> Any:
+        """Return the one stored copy equal to `value` (the first one seen), keeping it."""
+        return self.shared.setdefault(value, value)
+
+    def share_info(self, info: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """Return `info` as (key, value) pairs, each recurring pair stored once."""
+        pairs = []
+        for pair in info.items():
+            try:
+                pairs.append(pair if isinstance(pair[1], tuple) else self.share(pair))
+            except TypeError:  # an unhashable label: kept as it is
+                pairs.append(pair)
+        return tuple(pairs)
 
     def note(
         self,
@@ -138,9 +153,10 @@ class Journal:
         notes = self.take()
         total = sum(c for _, c in costs)
         main = next((i for i, n in enumerate(notes) if stepping and n.thread == stepping), 0)
+        costs, share = self.share(costs), self.share
         return [
-            Event(step, n.kind, time, total if i == main else 0, n.thread, n.ids, n.text,
-                  tuple(n.info.items()), tuple(n.deltas), costs if i == main else ())
+            Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.text,
+                  self.share_info(n.info), tuple(n.deltas), costs if i == main else ())
             for i, n in enumerate(notes)
         ]  # fmt: skip
 
@@ -151,36 +167,87 @@ def to_json(events: Iterable[Event], indent: int | None = 1) -> str:
 
 
 def to_chrome(events: Iterable[Event], clock_mhz: float, name: str = "mkteach") -> dict[str, Any]:
-    """Return the events as a Chrome trace-event document (open it in Perfetto)."""
-    tracks: dict[str, int] = {}
-    out: list[dict[str, Any]] = []
+    """Return the events as a Chrome trace-event document (open it in Perfetto).
 
-    def track(label: str) -> int:
-        """Return the track id of `label`, announcing a new track with its name."""
-        if label not in tracks:
-            tracks[label] = len(tracks) + 1
-            out.append({"name": "thread_name", "ph": "M", "pid": 1, "tid": tracks[label],
-                        "args": {"name": label}})  # fmt: skip
-        return tracks[label]
+    Each kernel entry is a slice on its thread's track, from its start to its end in
+    microseconds rounded to the nanosecond from whole cycles, so adjacent slices never overlap.
+    Each message is a flow bound to slices: it starts inside the sender's slice (the kernel
+    entry that sent it, or for a sender that blocked, the entry where it did so) and ends inside
+    or at the start of the receiver's slice (the entry that received it, or the receiver's next
+    one). A track with no such slice (an interrupt, a receiver that never runs again) gets a
+    zero-length slice marking the message.
+    """
+    events = list(events)
 
-    out.append({"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": name}})
-    flow = 0
+    def at(cycles: int) -> int:
+        """Return a time in whole nanoseconds (slices are built in them, exported in us)."""
+        return round(cycles * 1000 / clock_mhz)
+
+    slices: dict[str, list[dict[str, Any]]] = {}
     for e in events:
-        ts = e.time / clock_mhz
         if e.kind in MESSAGE_KINDS:
-            flow += 1
-            sender, receiver = str(e.get("sender")), str(e.get("receiver"))
-            common = {"name": e.get("msg_kind", "message"), "cat": "ipc", "id": flow, "pid": 1}
-            out.append({**common, "ph": "s", "ts": ts, "tid": track(sender)})
-            out.append({**common, "ph": "f", "bp": "e", "ts": ts, "tid": track(receiver)})
-            out.append({"name": e.text, "cat": "ipc", "ph": "i", "s": "t", "ts": ts, "pid": 1,
-                        "tid": track(receiver)})  # fmt: skip
             continue
         lane = str(e.thread) if e.thread is not None else "kernel"
-        out.append({
-            "name": e.kind, "cat": "kernel", "ph": "X", "ts": ts,
-            "dur": max(e.cycles, 1) / clock_mhz, "pid": 1, "tid": track(lane),
+        start = at(e.time)
+        slices.setdefault(lane, []).append({
+            "name": e.kind, "cat": "kernel", "ph": "X", "ts": start,
+            "dur": at(e.time + e.cycles) - start, "pid": 1,
             "args": {"step": e.step, "text": e.text, "cycles": e.cycles,
                      **{cause: cycles for cause, cycles in e.costs}},
         })  # fmt: skip
+    flows: list[dict[str, Any]] = []
+    for number, e in enumerate((e for e in events if e.kind in MESSAGE_KINDS), start=1):
+        ts = at(e.time)
+        # the thread that sent it (a chief forwarding as_sender sends on its own track)
+        sender, receiver = str(e.thread), str(e.get("receiver"))
+        common = {"name": e.get("msg_kind", "message"), "cat": "ipc", "id": number, "pid": 1}
+        flows.append({**common, "ph": "s", "bp": "e", "ts": _sent_from(slices, sender, ts, e),
+                      "tid": sender})  # fmt: skip
+        flows.append({**common, "ph": "f", "bp": "e",
+                      "ts": _received_in(slices, receiver, ts, e), "tid": receiver})  # fmt: skip
+        flows.append({"name": e.text, "cat": "ipc", "ph": "i", "s": "t", "ts": ts, "pid": 1,
+                      "tid": receiver})  # fmt: skip
+    tracks = {label: number for number, label in enumerate(slices, start=1)}
+    out: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": name}}
+    ]
+    out += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": label}}
+            for label, tid in tracks.items()]  # fmt: skip
+    for label, lane in slices.items():
+        out += [{**s, "ts": s["ts"] / 1000, "dur": s["dur"] / 1000, "tid": tracks[label]}
+                for s in sorted(lane, key=lambda s: s["ts"])]  # fmt: skip
+    out += [{**f, "ts": f["ts"] / 1000, "tid": tracks[f["tid"]]} for f in flows]
     return {"traceEvents": out, "displayTimeUnit": "ns", "otherData": {"clock_mhz": clock_mhz}}
+
+
+def _mark(slices: dict[str, list[dict[str, Any]]], lane: str, ts: int, e: Event,
+          what: str) -> int:  # fmt: skip
+    """Add a zero-length slice for message `e` on `lane` at `ts`; return ts."""
+    slices.setdefault(lane, []).append({"name": what, "cat": "ipc", "ph": "X", "ts": ts,
+                                        "dur": 0, "pid": 1, "args": {"step": e.step,
+                                                                     "text": e.text}})  # fmt: skip
+    return ts
+
+
+def _sent_from(slices: dict[str, list[dict[str, Any]]], lane: str, ts: int, e: Event) -> int:
+    """Return where a flow leaves the sender's track: inside the slice that sent the message."""
+    before = [s for s in slices.get(lane, ()) if s["ts"] <= ts]
+    if not before:
+        return _mark(slices, lane, ts, e, "sent")
+    last = max(before, key=lambda s: s["ts"])
+    return ts if _encloses(last, ts) else last["ts"]
+
+
+def _encloses(s: dict[str, Any], ts: int) -> bool:
+    """Return True when slice `s` holds time `ts` (its start counts; a zero-length one at ts)."""
+    return s["ts"] <= ts < s["ts"] + s["dur"] or s["ts"] == ts
+
+
+def _received_in(slices: dict[str, list[dict[str, Any]]], lane: str, ts: int,
+                 e: Event) -> int:  # fmt: skip
+    """Return where a flow enters the receiver's track: inside or at the start of a slice."""
+    lane_slices = slices.get(lane, ())
+    if any(_encloses(s, ts) for s in lane_slices):
+        return ts
+    later = [s["ts"] for s in lane_slices if s["ts"] >= ts]
+    return min(later) if later else _mark(slices, lane, ts, e, "received")
