@@ -330,3 +330,14 @@ def test_claims_are_deterministic_and_overrides_do_not_leak(base):
     assert _RUNS  # the perturbation tests above ran
     assert PROFILES["pentium"] == replace(PENTIUM) and PROFILES["i486"] == replace(I486)
     assert by_id(paper.claims()) == base  # the same values, all of them, after the overrides
+
+
+def test_one_claim_is_the_same_as_its_row_in_the_table(base):
+    from mkteach.paper.claims import claim
+
+    for overrides in ({}, {"r2000": {"cache_assoc": 2}}):
+        table = claims_with(overrides)
+        for i in ("memory.mcpi_gap.mach_vs_l3", "as_switch.small_space.i486"):
+            assert claim(i, overrides) == table[i]
+    with pytest.raises(KernelError, match="no claim 'nope'"):
+        claim("nope")
