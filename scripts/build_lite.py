@@ -297,12 +297,17 @@ def stage(site_dir: Path, dist: Path, wheels: list[Path], extension_wheels: list
         "jupyter-lite-schema-version": 0,
         "jupyter-config-data": {
             "appName": "mkteach",
+            "exposeAppInBrowser": True,  # window.jupyterapp, for the browser test
+            # Without the service worker the kernel does not mount the file browser's drive
+            # as its working folder: every import would look there first, one synchronous
+            # request per look (it made the first cell take 30 s). The course reads no files.
+            "disabledExtensions": ["@jupyterlite/application-extension:service-worker-manager"],
             "litePluginSettings": {"@jupyterlite/pyodide-kernel-extension:kernel": settings},
         },
     }
     (site_dir / "jupyter-lite.json").write_text(json.dumps(lite_json, indent=1))
-    overrides = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
-                                                                 "checkForUpdates": False}}  # fmt: skip
+    news = {"fetchNews": "false", "checkForUpdates": False}  # no requests to the news feed
+    overrides = {"@jupyterlab/apputils-extension:notification": news}
     (site_dir / "overrides.json").write_text(json.dumps(overrides, indent=1))
     config = {
         "LiteBuildConfig": {
