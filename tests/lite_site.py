@@ -108,7 +108,8 @@ RUN_FIRST_CODE_CELL = """() => {
 FIRST_RESULT = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const first = panel.content.widgets.find(c => c.model.type === 'code');
-    return first.model.executionCount !== null && panel.sessionContext.kernelDisplayStatus === 'idle';
+    return first.model.executionCount !== null
+        && panel.sessionContext.kernelDisplayStatus === 'idle';
 }"""
 
 OUTPUTS = """() => window.jupyterapp.shell.currentWidget.content.widgets
