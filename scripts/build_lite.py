@@ -47,6 +47,24 @@ PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi",
            "widgetsnbextension", "mkteach")  # fmt: skip
 # Federated JupyterLab extensions the views need, taken from the same wheels the kernel loads.
 EXTENSION_WHEELS = ("jupyterlab_widgets", "plotly", "anywidget")
+# What the kernel and the course import on the way to a first result and a dashboard: these
+# modules are compiled to bytecode at build time (scripts/lite_compile.mjs); others stay
+# source only and are compiled when imported.
+WARMUP = """
+import IPython, IPython.core.completer, comm, ipywidgets, anywidget, micropip, packaging
+import plotly.graph_objects, plotly.subplots, plotly.io, networkx
+import mkteach, mkteach.views, mkteach.paper, mkteach.scenarios, mkteach.grading
+from mkteach.scenarios import SCENARIOS, build
+for name in SCENARIOS:
+    system = build(name)
+    system.run()
+    for figure in mkteach.views.dashboard(system).figures():
+        figure.to_dict()
+try:
+    import pyodide_kernel  # needs the browser; what it imports before it fails still counts
+except Exception:
+    pass
+"""
 LEAKS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME")
 PYODIDE_MARKERS = {
     "python_version": PYODIDE_PYTHON,
@@ -181,6 +199,35 @@ def course_wheel(bin_dir: Path) -> Path:
     return wheel
 
 
+def compiled(dist: Path, wheels: list[Path]) -> tuple[list[Path], Path]:
+    """Return the wheels and Pyodide's standard library zip with bytecode for the modules
+    WARMUP imports (cached under a digest of every input).
+
+    scripts/lite_compile.mjs compiles them with Pyodide's own Python under Node.
+    """
+    script = ROOT / "scripts" / "lite_compile.mjs"
+    sources = [(w, "wheel") for w in wheels] + [(dist / "python_stdlib.zip", "stdlib")]
+    key = hashlib.sha256(WARMUP.encode() + digest(script, *(src for src, _ in sources)).encode())
+    out = CACHE / "compiled" / key.hexdigest()[:20]
+    results = [out / src.name for src, _ in sources]
+    if not all(r.is_file() for r in results):
+        node = shutil.which("node")
+        if node is None:
+            raise BuildError("node is missing: install Node.js (apt-get install -y nodejs npm)")
+        print(f"compiling the modules the course imports to bytecode, in Pyodide ({out.name})")
+        shutil.rmtree(CACHE / "compiled", ignore_errors=True)  # older builds' outputs
+        out.mkdir(parents=True)
+        zips = [{"src": str(s.resolve()), "dst": str(d.resolve()), "kind": k}
+                for (s, k), d in zip(sources, results, strict=True)]  # fmt: skip
+        (out / "jobs.json").write_text(json.dumps({"warmup": WARMUP, "zips": zips}))
+        try:
+            run([node, script, dist, out / "jobs.json"])
+        except BuildError:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+    return results[:-1], results[-1]
+
+
 def metadata(wheel: Path) -> email.message.Message:
     """Return the METADATA of a wheel."""
     with zipfile.ZipFile(wheel) as z:
@@ -272,13 +319,14 @@ def contents() -> list[Path]:
     return found
 
 
-def stage(site_dir: Path, dist: Path, wheels: list[Path], extension_wheels: list[Path]) -> None:
+def stage(site_dir: Path, dist: Path, stdlib: Path, wheels: list[Path],
+          extension_wheels: list[Path]) -> None:  # fmt: skip
     """Write the JupyterLite project folder: Pyodide with its lock and wheels, config, files."""
     shutil.rmtree(site_dir, ignore_errors=True)
     pyodide = site_dir / "static" / "pyodide"
     pyodide.mkdir(parents=True)
     for name in PYODIDE_FILES:
-        shutil.copy(dist / name, pyodide / name)
+        shutil.copy(stdlib if name == stdlib.name else dist / name, pyodide / name)
     for wheel in wheels:
         shutil.copy(wheel, pyodide / wheel.name)
     (pyodide / "pyodide-lock.json").write_text(
@@ -333,8 +381,10 @@ def build() -> Path:
     dist = pyodide_distribution()
     wheels = [*site_wheels(bin_dir), *kernel_wheels(bin_dir), course_wheel(bin_dir)]
     extensions = [w for w in wheels if w.name.startswith(tuple(f"{n}-" for n in EXTENSION_WHEELS))]
+    check_closure(wheels)
+    wheels, stdlib = compiled(dist, wheels)
     site_dir = CACHE / "site"
-    stage(site_dir, dist, wheels, extensions)
+    stage(site_dir, dist, stdlib, wheels, extensions)
     shutil.rmtree(OUTPUT, ignore_errors=True)
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", JUPYTER_CONFIG_DIR=str(CACHE / "jupyter"))
     command = [bin_dir / "jupyter", "lite", "build", "--lite-dir", site_dir, "--output-dir",
