@@ -40,7 +40,10 @@ class MimeBundleRenderer(ExternalRenderer):
 
 def nbformat_missing() -> bool:
     """Return True when nbformat cannot be imported (so plotly's mime renderers refuse)."""
-    return importlib.util.find_spec("nbformat") is None
+    try:
+        return importlib.util.find_spec("nbformat") is None
+    except (ImportError, ValueError):  # blocked, or a None left in sys.modules
+        return True
 
 
 def register() -> str:
