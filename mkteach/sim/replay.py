@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..kernel import deltas as d
-from ..kernel.journal import Event
 from ..kernel.kernel import Kernel
 from ..kernel.mapdb import AddressSpace, Lookup, derivation_graph
+from ..kernel.trace import Event
 
 
 class Snapshot:
@@ -51,14 +51,14 @@ class Snapshot:
             self._space_created(delta)
         elif isinstance(delta, d.Mapped):
             parent = k.spaces[delta.parent[0]].pages[delta.parent[1]] if delta.parent else None
-            db._insert(k.spaces[delta.space], delta.page, delta.frame, delta.rights, parent)
+            db.insert(k.spaces[delta.space], delta.page, delta.frame, delta.rights, parent)
         elif isinstance(delta, d.Unmapped):
-            db._remove_leaf(k.spaces[delta.space].pages[delta.page])
+            db.remove_leaf(k.spaces[delta.space].pages[delta.page])
         elif isinstance(delta, d.RightsChanged):
-            db._set_rights(k.spaces[delta.space].pages[delta.page], delta.new)
+            db.set_rights(k.spaces[delta.space].pages[delta.page], delta.new)
         elif isinstance(delta, d.Moved):
             node = k.spaces[delta.old_space].pages[delta.old_page]
-            db._move(node, k.spaces[delta.space], delta.page, delta.rights)
+            db.move(node, k.spaces[delta.space], delta.page, delta.rights)
         elif isinstance(delta, d.ThreadState):
             if delta.new:
                 self.threads[delta.thread] = (delta.space, delta.name, delta.new)
@@ -70,7 +70,7 @@ class Snapshot:
     def revert(self, delta: d.Delta) -> None:
         """Undo `delta`: change the snapshot back to how it was before it."""
         if isinstance(delta, d.SpaceCreated):
-            del self.kernel.spaces[delta.name], self.kernel.space_by_id[delta.space_id]
+            del self.kernel.spaces[delta.name]
         else:
             self.apply(undo(delta))
 
@@ -80,7 +80,6 @@ class Snapshot:
         chief = k.spaces[delta.chief] if delta.chief else None
         space = AddressSpace(delta.name, delta.space_id, chief)
         k.spaces[delta.name] = space
-        k.space_by_id[space.id] = space
 
     # -- reading --------------------------------------------------------------------------------
 
