@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -194,7 +195,8 @@ def course_wheel(bin_dir: Path) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     run([bin_dir / "python", "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "-w", out, ROOT])  # fmt: skip
-    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)  # setuptools' scratch copy
+    for scratch in ("lib", f"bdist.{sysconfig.get_platform()}"):  # setuptools leaves these
+        shutil.rmtree(ROOT / "build" / scratch, ignore_errors=True)
     (wheel,) = out.glob("mkteach-*.whl")
     return wheel
 
