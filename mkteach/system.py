@@ -227,7 +227,7 @@ class System:
         self._check_step(step)
         if self._snapshot is None:
             self._snapshot = Snapshot(self.frames)
-        return self._snapshot.move_to(self.trace, step)
+        return self._snapshot.move_to(self.trace, step, self.executor.checkpoints)
 
     def hardware_at(self, step: int) -> HardwareSnapshot:
         """Return the TLB and cache contents after `step` (-1: before the first)."""

@@ -48,8 +48,14 @@ class MachineDoor(Protocol):
     def take_costs(self) -> tuple[tuple[str, int], ...]:
         """Return the step's charges by cause and clear them."""
 
-    def take_state_changes(self) -> dict[str, Any]:
-        """Return what changed in the TLBs and caches since the last call."""
+    def change_log(self) -> Any:
+        """Return an empty log for the per-step TLB and cache changes."""
+
+    def take_state_changes(self) -> Any:
+        """Return what the TLBs and caches touched since the last call, and their counters."""
+
+    def hardware_state(self) -> dict[str, Any]:
+        """Return a copy of every TLB's and cache's contents and counters."""
 
     def structures(self) -> dict[str, Any]:
         """Return the machine's TLBs and caches by name."""

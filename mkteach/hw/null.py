@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .kernels import KernelVariant, variant
+from .log import ChangeLog
 from .profiles import Profile
 from .techniques import check_techniques
 
@@ -42,8 +43,16 @@ class NullMachine:
         total, self._idle = sum(self._idle), []
         return (("idle", total),)
 
-    def take_state_changes(self) -> dict[str, Any]:
+    def change_log(self) -> ChangeLog:
+        """Return an empty log: there is no hardware to change."""
+        return ChangeLog(())
+
+    def take_state_changes(self) -> tuple[tuple, tuple]:
         """Return what changed in the TLBs and caches: nothing, there are none."""
+        return (), ()
+
+    def hardware_state(self) -> dict[str, Any]:
+        """Return the hardware's contents: none."""
         return {}
 
     def structures(self) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class KernelState:
         self.scheduler = Scheduler()
         self.seq = 0
         self.now = 0  # the clock in cycles: the executor moves it, timeouts read it
+        self.transitions: dict[tuple, d.ThreadState] = {}  # shared deltas (memory, not state)
         self.sigma0 = AddressSpace(SIGMA0, 0)
         self.spaces[SIGMA0] = self.sigma0
         for frame in range(frames):
@@ -115,9 +116,12 @@ class KernelState:
         thread.state = state
         new = state.describe()
         if old != new:
-            self.record(
-                d.ThreadState(thread.id.to_json(), thread.space.name, thread.name, old, new)
-            )
+            key = (thread.id, old, new)
+            delta = self.transitions.get(key)
+            if delta is None:  # each transition of each thread is one shared delta
+                delta = d.ThreadState(thread.id.to_json(), thread.space.name, thread.name, old, new)
+                self.transitions[key] = delta
+            self.record(delta)
         if isinstance(state, Ready):
             self.scheduler.make_ready(thread)
         else:

@@ -22,7 +22,7 @@ from .ids import ThreadId
 MESSAGE_KINDS = ("ipc", "interrupt")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One immutable trace record: what happened in a step, to whom, what it cost and changed.
 
@@ -79,7 +79,7 @@ def _json(value: Any) -> Any:
     return repr(value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Note:
     """An event being written: kind, thread, text, info and the deltas recorded under it."""
 
@@ -97,6 +97,21 @@ class Journal:
     def __init__(self) -> None:
         self.notes: list[Note] = []
         self.loose: list[Delta] = []
+        self.shared: dict[Any, Any] = {}  # one copy of each value that recurs from step to step
+
+    def share(self, value: Any) -> Any:
+        """Return the one stored copy equal to `value` (the first one seen), keeping it."""
+        return self.shared.setdefault(value, value)
+
+    def share_info(self, info: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """Return `info` as (key, value) pairs, each recurring pair stored once."""
+        pairs = []
+        for pair in info.items():
+            try:
+                pairs.append(pair if isinstance(pair[1], tuple) else self.share(pair))
+            except TypeError:  # an unhashable label: kept as it is
+                pairs.append(pair)
+        return tuple(pairs)
 
     def note(
         self,
@@ -138,9 +153,10 @@ class Journal:
         notes = self.take()
         total = sum(c for _, c in costs)
         main = next((i for i, n in enumerate(notes) if stepping and n.thread == stepping), 0)
+        costs, share = self.share(costs), self.share
         return [
-            Event(step, n.kind, time, total if i == main else 0, n.thread, n.ids, n.text,
-                  tuple(n.info.items()), tuple(n.deltas), costs if i == main else ())
+            Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.text,
+                  self.share_info(n.info), tuple(n.deltas), costs if i == main else ())
             for i, n in enumerate(notes)
         ]  # fmt: skip
 

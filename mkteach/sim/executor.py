@@ -20,6 +20,7 @@ from ..kernel.kernel import Kernel
 from ..kernel.ops import OPERATIONS
 from ..kernel.threads import Dead, Ready, Receiving, Thread
 from ..kernel.trace import Event
+from .replay import CHECKPOINT_INTERVAL, Checkpoint, capture
 
 T = TypeVar("T")
 
@@ -107,7 +108,8 @@ class Executor:
         self.kernel = kernel
         self.machine = kernel.machine
         self.trace: list[Event] = []
-        self.hw_changes: list[dict] = []  # per step: what changed in the TLBs and caches
+        self.hw_changes = self.machine.change_log()  # per step: what the TLBs and caches did
+        self.checkpoints: dict[int, Checkpoint] = {}  # steps taken -> the kernel state then
         self.started = 0  # the clock when the current step began
         self.steps = 0
         self.in_step = False
@@ -200,6 +202,9 @@ class Executor:
         self.kernel.now += sum(c for _, c in costs)
         self.steps += 1
         self.trace.extend(events)
+        if self.steps % CHECKPOINT_INTERVAL == 0:
+            self.checkpoints[self.steps] = capture(self.kernel, len(self.trace))
+            self.hw_changes.checkpoints[self.steps] = self.machine.hardware_state()
         return events
 
     def setup(self, action: Callable[[], T]) -> T:
