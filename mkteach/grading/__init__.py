@@ -7,8 +7,8 @@ In an exercise's test cell:
 
 shows feedback (points, and what was right or wrong) and never raises. For instructors:
 
-    release("exercises", "release")                          # student copies
-    grade(["alice.ipynb"], "exercises", csv_path="grades.csv")  # points and feedback
+    release("exercises", "release")                               # student copies
+    grade(["submitted/alice/ex02.ipynb"], "exercises", csv_path="grades.csv")  # sandboxed
 
 The kernel model does not import this package. The instructor's side (grade, release) loads
 nbformat, which is slow to import, so it is imported on first use: a student's kernel that only
