@@ -3,7 +3,7 @@
 Wrong answers written for the purpose, one submission per exercise, all graded in one batch the
 way an instructor grades: each earns partial marks, and the feedback names the misconception
 behind each wrong answer. The seeded instances and model measurements the exercises use
-(`mkteach.grading.exercises_late`) are checked against the model functions they stand for.
+(`mkteach.exercises.ex07_memory_effects` to `ex10_conclusions`) are checked against the model functions they stand for.
 """
 
 from __future__ import annotations
@@ -16,34 +16,11 @@ import pytest
 
 from mkteach import paper
 from mkteach.grading import grade
-from mkteach.grading.exercises_late import (
-    CLAIM_CHANGES,
-    CLAIM_POOL,
-    DESIGN_OWNER,
-    DESIGNS,
-    DIRECTION_CHANGES,
-    DIRECTION_TARGETS,
-    MCPI_CHANGES,
-    MCPI_WHY,
-    SYSTEM_DESIGN,
-    SYSTEMS,
-    TCB_ALIGNS,
-    change_target,
-    check_hand_cost,
-    claim_instance,
-    claim_now,
-    conventional_parts,
-    direction_instance,
-    footprint_parts,
-    mcpi_instance,
-    mcpi_why,
-    mcpi_why_not,
-    tcb_hot_sets,
-    tcb_instance,
-    tcb_machine,
-    tcbs_conflict,
-    unmoved_reason,
-)
+from mkteach.exercises.ex10_conclusions import CLAIM_CHANGES, CLAIM_POOL, DIRECTION_CHANGES, DIRECTION_TARGETS, change_target, claim_instance, claim_now, direction_instance, unmoved_reason
+from mkteach.exercises.ex09_related_systems import DESIGNS, DESIGN_OWNER, SYSTEMS, SYSTEM_DESIGN
+from mkteach.exercises.ex07_memory_effects import MCPI_CHANGES, MCPI_WHY, footprint_parts, mcpi_instance, mcpi_why, mcpi_why_not
+from mkteach.exercises.ex08_non_portability import TCB_ALIGNS, conventional_parts, tcb_hot_sets, tcb_instance, tcb_machine, tcbs_conflict
+from mkteach.grading import check_hand_cost
 from mkteach.paper import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +35,7 @@ EX09, EX10 = "ex09-related-systems", "ex10-conclusions"
 EX07_WRONG = {
     # Q1: the bytes the spans touch over the line size; the bytes without the receiver's code
     "ex07-q1-answer": """
-from mkteach.grading.exercises_late import footprint_parts
+from mkteach.exercises.ex07_memory_effects import footprint_parts
 
 footprint_lines = sum(size for _, _, size in footprint_spans("i486", MACHINE, "l3")) // L
 parts = footprint_parts("i486", MACHINE, "l3")
@@ -74,7 +51,7 @@ why_evicted = "switch_flush"
 """,
     # Q3: the change not passed to the model; a wrong kind of miss
     "ex07-q3-answer": """
-from mkteach.grading.exercises_late import mcpi_why
+from mkteach.exercises.ex07_memory_effects import mcpi_why
 
 new_gap = workloads.mcpi("r2000", {}, "mach") - workloads.mcpi("r2000", {}, "l3")
 claim = {c.id: c for c in paper.claims(machine_overrides={"r2000": CHANGE})}
@@ -86,7 +63,7 @@ why_gap = "capacity" if mcpi_why(CHANGE) != "capacity" else "conflict"
 EX08_WRONG = {
     # Q1: the 486's 16-byte lines; the chance with replacement
     "ex08-q1-answer": """
-from mkteach.grading.exercises_late import tcb_machine, tcbs_conflict
+from mkteach.exercises.ex08_non_portability import tcb_machine, tcbs_conflict
 
 header_sets = tuple((tcb_address(*t, ALIGN) // 16) % 128 for t in (THREAD_A, THREAD_B))
 tcbs_collide = tcbs_conflict(tcb_machine(ALIGN), THREAD_A, THREAD_B)

@@ -18,7 +18,7 @@ runs checks never pays for it.
 from importlib import import_module
 from typing import Any
 
-from .answers import check_choice, check_cost, check_value, event_costs
+from .answers import answered, check_choice, check_cost, check_hand_cost, check_value, event_costs
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
@@ -44,9 +44,11 @@ __all__ = [
     "MemOp",
     "ReleaseError",
     "SubmissionResult",
+    "answered",
     "apply_ops",
     "check_choice",
     "check_cost",
+    "check_hand_cost",
     "check_mapping_tree",
     "check_pager",
     "check_server",

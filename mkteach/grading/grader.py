@@ -160,7 +160,7 @@ def _check_outputs(
 
 
 def select_shard(paths: list[Any], shard: tuple[int, int] | None) -> list[Any]:
-    """Return shard I of N (1-based) of `paths`: every N-th of them in sorted order, from the I-th."""
+    """Return shard I of N (1-based) of `paths`: every N-th path in sorted order, from the I-th."""
     if shard is None:
         return paths
     index, count = shard
@@ -356,8 +356,9 @@ def run_tests(source: Any, answers: dict[str, Any], result: SubmissionResult) ->
         try:
             shown = execute(cell.source, namespace, grade_id(cell) or "")
         except Exception as e:
-            hint = " (is the cell that defines it missing or renamed?)" if isinstance(e, NameError) else ""  # fmt: skip
-            question.note = f"the test could not finish: {type(e).__name__}: {e}{hint}".splitlines()[0]
+            hint = " (is the cell that defines it missing or renamed?)"
+            why = f"{type(e).__name__}: {e}{hint if isinstance(e, NameError) else ''}"
+            question.note = f"the test could not finish: {why}".splitlines()[0]
             continue
         score(question, shown)
 

@@ -70,7 +70,8 @@ def encode(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     if kind is dict:
         if all(type(k) is str and not k.startswith("$") for k in value):
             return {k: encode(v, step, budget) for k, v in value.items()}
-        return {"$dict": [[encode(k, step, budget), encode(v, step, budget)] for k, v in value.items()]}  # fmt: skip
+        pairs = [[encode(k, step, budget), encode(v, step, budget)] for k, v in value.items()]
+        return {"$dict": pairs}
     return encode(_plain_form(value), depth, budget)
 
 
