@@ -209,3 +209,14 @@ def mcpi_why(change: Mapping[str, Any]) -> str:
 def mcpi_why_not(change: Mapping[str, Any]) -> dict[str, str]:
     """Return, for each wrong MCPI_WHY key under `change`, why it does not explain it."""
     return dict(_WHY_NOT[mcpi_why(change)])
+
+
+WHY_EVICTED = {
+    "capacity": "the Mach-style RPC touches more lines than the whole cache holds: each new line "
+    "replaces its set's least recently used one, and those are the client's",
+    "switch_flush": "the address-space switch flushes the cache, as it flushes the TLB",
+    "tlb_flush": "once the TLB is flushed, the cache lines of the old space are invalid",
+    "server": "the server's own data take the client's place in the cache",
+    "conflict": "the kernel's lines all map to the sets of the client's data while other sets "
+    "stay empty",
+}

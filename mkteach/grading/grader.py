@@ -205,8 +205,34 @@ def grade_one(path: Path, sources: dict[str, Any], limits: dict[str, float]) -> 
 
 
 def questions_of(source: Any) -> list[QuestionResult]:
-    """Return a zero result for each test cell of an instructor notebook, in order."""
-    return [QuestionResult(grade_id(c), 0.0, points(c)) for c in source.cells if is_test(c)]  # type: ignore[arg-type]
+    """Return a zero result for each graded cell of an instructor notebook, in order: test
+    cells, and answers graded by hand (noted as such)."""
+    out = []
+    for cell in source.cells:
+        if is_test(cell) or is_manual(cell):
+            note = MANUAL if is_manual(cell) else ""
+            out.append(QuestionResult(grade_id(cell), 0.0, points(cell), note=note))  # type: ignore[arg-type]
+    return out
+
+
+MANUAL = "graded by hand (nbgrader's formgrader, or from this feedback): 0 until then"
+
+
+def is_manual(cell: Any) -> bool:
+    """Return True for an answer cell graded by hand (nbgrader: solution and grade)."""
+    m = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(m, dict) and bool(m.get("solution")) and bool(m.get("grade"))
+
+
+def manual_answers(source: Any, nb: Any, result: SubmissionResult) -> None:
+    """Put the text of each answer graded by hand into its question's feedback."""
+    given = {grade_id(c): str(c.get("source", "")) for c in nb.cells}
+    for cell in source.cells:
+        if is_manual(cell):
+            question = result.question(grade_id(cell))  # type: ignore[arg-type]
+            text = " ".join(given.get(grade_id(cell), "").split())
+            if question is not None:
+                question.feedback = [f"answer: {text[:2000] or '(empty)'}"]
 
 
 def answer_names(source: Any) -> list[str]:
@@ -234,6 +260,7 @@ def run_and_check(source: Any, nb: Any, result: SubmissionResult, limits: dict[s
     """Run the submission's cells in a sandbox, then its tests here on the answers it exported."""
     merged = merge(source, nb)
     result.notes += merged.notes
+    manual_answers(source, merged.nb, result)
     cells = [
         [n + 1, cell.source if is_solution(cell) else student_source(cell, f"cell {n + 1}")]
         for n, cell in enumerate(merged.nb.cells)
