@@ -349,7 +349,12 @@ def _program_spec(spec: dict[str, Any]) -> dict[str, Any]:
     name, source, context = spec.get("name"), spec.get("source"), spec.get("context")
     if not (isinstance(name, str) and isinstance(source, str) and isinstance(context, list)):
         raise ValueError("malformed program")
-    return {"name": name, "source": source, "context": context}
+    return {
+        "name": name,
+        "source": source,
+        "context": context,
+        "generator": spec.get("generator") is not False,
+    }
 
 
 class _Graphs:

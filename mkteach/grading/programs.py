@@ -202,6 +202,10 @@ def _score_pager(s: System, summary: Any, max_steps: int) -> tuple[float, list[s
     invariant_ok, invariant_messages = kernel_sane(s)
     credit += 0.2 * invariant_ok
     messages += invariant_messages
+    if not any(s.lookup("app", page) for page in APP_PAGES):
+        # a pager that serves nothing (that only waits, or fails) earns nothing for waiting
+        # well or leaving the kernel consistent
+        return 0.0, messages
     if credit >= 1:
         faults = sum(1 for e in s.trace if e.kind == "page_fault")
         messages.append(f"right: {faults} faults served from your own pages")
@@ -378,6 +382,8 @@ def _score_server(s: System, clients: int) -> tuple[float, list[str]]:
     good = [thread_named(s, f"client{i}") for i in range(clients)]
     served = [c for c in good if returned(c)]
     credit = 0.6 * len(served) / clients
+    if not served:
+        credit = -0.4  # a server that serves no client earns nothing for staying up
     if len(served) < clients:
         messages.append(f"{len(served)} of {clients} clients got the right answer")
     failures = [c.state.reason for c in good if not c.alive and not returned(c)]
@@ -397,7 +403,7 @@ def _score_server(s: System, clients: int) -> tuple[float, list[str]]:
         messages.append(_server_problem(server))
     if credit >= 1:
         messages.append(f"right: {clients} clients served, and the rude one did not stop you")
-    return credit, messages
+    return max(0.0, credit), messages
 
 
 def _server_problem(server: Any) -> str:

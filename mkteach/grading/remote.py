@@ -85,6 +85,11 @@ class RemoteProgram:
         def program(t: Any, *args: Any) -> Any:
             return (yield from self._thread(t, args))
 
+        def plain(t: Any, *args: Any) -> Any:
+            raise ProgramFailed(f"{self.__name__} is not a generator function")
+
+        if not self.spec.get("generator", True):
+            program = plain  # the kernel refuses it, as it refuses the function itself
         program.__name__ = program.__qualname__ = self.__name__
         program.remote = self  # type: ignore[attr-defined]
         return program

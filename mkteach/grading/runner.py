@@ -156,7 +156,8 @@ def program_spec(fn: types.FunctionType) -> dict[str, Any]:
     context: list[list[Any]] = []
     seen: set[str] = set()
     _collect(fn, context, seen)
-    return {"name": fn.__name__, "source": _source(fn), "context": context}
+    generator = inspect.isgeneratorfunction(fn)
+    return {"name": fn.__name__, "source": _source(fn), "context": context, "generator": generator}
 
 
 def _source(fn: types.FunctionType) -> str:
