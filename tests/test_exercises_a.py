@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
-
-from types import SimpleNamespace
 
 from mkteach.exercises import (
     ex01_rationale,
@@ -22,6 +21,7 @@ from mkteach.exercises import (
     ex05_flexibility,
     ex06_switching_costs,
 )
+from mkteach.grading import grade, seed_of
 
 X = SimpleNamespace(
     **{
@@ -30,7 +30,6 @@ X = SimpleNamespace(
         for k, v in vars(m).items()
     }
 )
-from mkteach.grading import grade, seed_of
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "grading_cases"))
@@ -171,13 +170,14 @@ WRONG = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade every wrong submission in one batch; return {name: result}."""
-    tmp = tmp_path_factory.mktemp("exercises-a")
+    tmp = tmp_path_factory.mktemp("exercises-a") / cases.STUDENT  # whose: from the folder
+    tmp.mkdir()
     paths = []
     for name, build in WRONG.items():
         path = tmp / f"{name}.ipynb"
         nbformat.write(build(), path)
         paths.append(path)
-    results = grade(paths, ROOT / "exercises", cell_timeout=60, total_timeout=240)
+    results = grade(paths, ROOT / "exercises", cell_timeout=60, total_timeout=240, jobs=2)
     return dict(zip(WRONG, results, strict=True))
 
 

@@ -3,7 +3,8 @@
 Wrong answers written for the purpose, one submission per exercise, all graded in one batch the
 way an instructor grades: each earns partial marks, and the feedback names the misconception
 behind each wrong answer. The seeded instances and model measurements the exercises use
-(`mkteach.exercises.ex07_memory_effects` to `ex10_conclusions`) are checked against the model functions they stand for.
+(`mkteach.exercises.ex07_memory_effects` to `ex10_conclusions`) are checked against the model
+functions they stand for.
 """
 
 from __future__ import annotations
@@ -15,12 +16,35 @@ import nbformat
 import pytest
 
 from mkteach import paper
-from mkteach.grading import grade
-from mkteach.exercises.ex10_conclusions import CLAIM_CHANGES, CLAIM_POOL, DIRECTION_CHANGES, DIRECTION_TARGETS, change_target, claim_instance, claim_now, direction_instance, unmoved_reason
-from mkteach.exercises.ex09_related_systems import DESIGNS, DESIGN_OWNER, SYSTEMS, SYSTEM_DESIGN
-from mkteach.exercises.ex07_memory_effects import MCPI_CHANGES, MCPI_WHY, footprint_parts, mcpi_instance, mcpi_why, mcpi_why_not
-from mkteach.exercises.ex08_non_portability import TCB_ALIGNS, conventional_parts, tcb_hot_sets, tcb_instance, tcb_machine, tcbs_conflict
-from mkteach.grading import check_hand_cost
+from mkteach.exercises.ex07_memory_effects import (
+    MCPI_CHANGES,
+    MCPI_WHY,
+    footprint_parts,
+    mcpi_instance,
+    mcpi_why,
+    mcpi_why_not,
+)
+from mkteach.exercises.ex08_non_portability import (
+    TCB_ALIGNS,
+    conventional_parts,
+    tcb_hot_sets,
+    tcb_instance,
+    tcb_machine,
+    tcbs_conflict,
+)
+from mkteach.exercises.ex09_related_systems import DESIGN_OWNER, DESIGNS, SYSTEM_DESIGN, SYSTEMS
+from mkteach.exercises.ex10_conclusions import (
+    CLAIM_CHANGES,
+    CLAIM_POOL,
+    DIRECTION_CHANGES,
+    DIRECTION_TARGETS,
+    change_target,
+    claim_instance,
+    claim_now,
+    direction_instance,
+    unmoved_reason,
+)
+from mkteach.grading import check_hand_cost, grade
 from mkteach.paper import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +172,8 @@ def submission(exercise: str, answers: dict[str, str]):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade the four wrong submissions in one batch."""
-    tmp = tmp_path_factory.mktemp("wrong-b")
+    tmp = tmp_path_factory.mktemp("wrong-b") / cases.STUDENT  # whose: from the folder
+    tmp.mkdir()
     wrong = {EX07: EX07_WRONG, EX08: EX08_WRONG, EX09: EX09_WRONG, EX10: EX10_WRONG}
     paths = []
     for exercise, answers in wrong.items():

@@ -40,6 +40,19 @@ def answered(exercise: str) -> Any:
     return nb
 
 
+def read_copy(path: Path) -> Any:
+    """Return a released student copy, as a student opens it."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def set_student(nb: Any, student: str) -> Any:
+    """Return `nb` with its STUDENT cell set to `student`."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("STUDENT ="):
+            cell.source = f"STUDENT = {student!r}"
+    return nb
+
+
 def index(nb: Any, gid: str) -> int:
     """Return the position of the cell with grade_id `gid`."""
     return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
