@@ -10,8 +10,6 @@ marks, and every tampering case a graded result with a clear note that changes n
 from __future__ import annotations
 
 import csv
-import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -558,41 +556,3 @@ def test_cli_errors_are_one_clear_line(tmp_path, args, words):
     done = mkteach(*args, cwd=tmp_path)
     assert done.returncode == 1 and words in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
-
-
-# -- nbgrader -------------------------------------------------------------------------------
-
-
-def nbgrader_command() -> list[str]:
-    """Return how to run nbgrader, or skip: MKTEACH_NBGRADER may name an nbgrader executable."""
-    exe = os.environ.get("MKTEACH_NBGRADER")
-    if exe:
-        return [exe]
-    if importlib.util.find_spec("nbgrader") is not None:
-        return [sys.executable, "-m", "nbgrader"]
-    pytest.skip(
-        "nbgrader is not installed: pip install 'mkteach[nbgrader]' (or set MKTEACH_NBGRADER "
-        "to an nbgrader executable) to check that nbgrader accepts the exercises"
-    )
-
-
-def test_nbgrader_generate_assignment_accepts_the_exercises(tmp_path):
-    command = nbgrader_command()
-    source = tmp_path / "source" / "ps"
-    source.mkdir(parents=True)
-    for path in EXERCISES.glob("*.ipynb"):
-        (source / path.name).write_text(path.read_text())
-    bins = os.pathsep.join({str(Path(command[0]).parent), str(Path(sys.executable).parent)})
-    env = {**os.environ, "PATH": bins + os.pathsep + os.environ.get("PATH", "")}
-    done = subprocess.run(
-        [*command, "generate_assignment", "ps", f"--CourseDirectory.root={tmp_path}", "--force"],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    ours = {p.name: p for p in release(EXERCISES, tmp_path / "ours")}
-    for name, path in ours.items():
-        theirs = json.loads((tmp_path / "release" / "ps" / name).read_text())
-        mine = json.loads(path.read_text())
-        assert [("".join(c["source"])) for c in theirs["cells"]] == [
-            "".join(c["source"]) for c in mine["cells"]
-        ], f"nbgrader and mkteach release {name} differently"

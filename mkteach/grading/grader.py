@@ -228,11 +228,14 @@ def manual_answers(source: Any, nb: Any, result: SubmissionResult) -> None:
     """Put the text of each answer graded by hand into its question's feedback."""
     given = {grade_id(c): str(c.get("source", "")) for c in nb.cells}
     for cell in source.cells:
-        if is_manual(cell):
-            question = result.question(grade_id(cell))  # type: ignore[arg-type]
-            text = " ".join(given.get(grade_id(cell), "").split())
-            if question is not None:
-                question.feedback = [f"answer: {text[:2000] or '(empty)'}"]
+        question = result.question(grade_id(cell)) if is_manual(cell) else None  # type: ignore[arg-type]
+        if question is None:
+            continue
+        text = given.get(question.grade_id, "")
+        if text.strip() == student_source(cell, question.grade_id).strip():
+            question.note = "not answered (the cell is as released): 0, as nbgrader gives it"
+        else:
+            question.feedback = [f"answer: {' '.join(text.split())[:2000]}"]
 
 
 def answer_names(source: Any) -> list[str]:
@@ -517,7 +520,7 @@ def feedback_html(r: SubmissionResult) -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(r.exercise)}: {e(r.student)}</title><style>body{{font-family:sans-serif;"
-        "max-width:50em;margin:2em auto}} .note{{color:#a33}}</style></head><body>"
+        "max-width:50em;margin:2em auto} .note{color:#a33}</style></head><body>"
         f"<h1>{e(r.exercise)}</h1><p>{e(r.student)}: <b>{format_points(r.total)} / "
         f"{format_points(r.possible)}</b> points</p>{''.join(rows)}"
         + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
