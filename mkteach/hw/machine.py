@@ -25,7 +25,9 @@ from .kernels import (
     tcb_address,
     variant,
 )
+from .log import ChangeLog, Touched, Units
 from .profiles import Profile
+from .techniques import EXTRA_WORK, MESSAGE_BUFFERS, Extra, check_techniques
 from .tlb import TLB
 
 KERNEL_TAG = -1  # TLB tag of kernel pages (mapped in every space)
@@ -36,9 +38,11 @@ SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 class Machine:
     """A processor with its TLBs and caches, running one kernel variant, charging cycles."""
 
-    def __init__(self, profile: Profile, kernel: str = "l3") -> None:
+    def __init__(self, profile: Profile, kernel: str = "l3", techniques: object = None) -> None:
         p = self.profile = profile
         self.variant: KernelVariant = variant(kernel)
+        self.techniques = technique_settings(self.variant, techniques)
+        self.extras = extra_work(self.variant, self.techniques)
         self.dtlb = TLB(p.tlb_entries, p.tlb_assoc, "dtlb" if p.itlb_entries else "tlb")
         self.itlb = (
             TLB(p.itlb_entries, min(p.tlb_assoc, p.itlb_entries), "itlb")
@@ -123,6 +127,13 @@ class Machine:
         self.touch_data(TRAP_SPANS)
         self.run_path(self.variant.paths[path], thread)
 
+    def ipc_entry(self, thread: Any, kind: str) -> None:
+        """Charge the kernel entries of IPC operation `kind`: one, or two for call and
+        reply_and_wait when the kernel has no combined send-and-receive call."""
+        self.kernel_entry(thread, "ipc")
+        if kind in ("call", "reply_and_wait") and not self.techniques["combined_call"]:
+            self.kernel_entry(thread, "ipc")
+
     def run_path(self, path: Path, thread: Any = None) -> None:
         """Execute `path` for `thread`: instructions, code fetches, data and TCB accesses."""
         self.charge("instructions", path.instructions * self.profile.cpi)
@@ -167,6 +178,8 @@ class Machine:
     def transfer(self, sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
         """Charge moving a message from sender to receiver: the receiver's TCB, string copies."""
         self.run_path(self.variant.paths["transfer"], receiver)
+        for extra in self.extras:
+            self.run_extra(extra, sender, receiver, words)
         if string_bytes:
             copies = self.variant.copies
             self.charge("copy", copies * (string_bytes // 4) * self.profile.cpi)
@@ -174,6 +187,23 @@ class Machine:
                 base = BUFFERS + (thread.task * 16 + thread.number) % 256 * 0x10000
                 for _ in range(copies):
                     self.touch_data([(base, string_bytes)])
+
+    def run_extra(self, extra: Extra, sender: Any, receiver: Any, words: int) -> None:
+        """Execute the extra work of a technique that is off, for one message transfer."""
+        self.charge(
+            "instructions", (extra.instructions + extra.per_word * words) * self.profile.cpi
+        )
+        self.fetch_code(CODE + extra.code[0], extra.code[1])
+        self.touch_data((DATA + off, size) for off, size in extra.data)
+        for role in extra.threads:
+            thread = sender if role == "sender" else receiver
+            if not thread.is_interrupt:
+                self.touch_data(self.tcb_spans(thread, extra.tcb))
+        if extra.buffer:
+            size = 8 + 4 * words  # a message descriptor and the words
+            for thread in (sender, receiver):
+                slot = (thread.task * 16 + thread.number) % 256
+                self.touch_data([(DATA + MESSAGE_BUFFERS + slot * 256, size)])
 
     def user_access(self, space_id: int, page: int, frame: int, offset: int, write: bool,
                     fetch: bool = False) -> None:  # fmt: skip
@@ -197,17 +227,46 @@ class Machine:
         """Return the machine's TLBs and caches by name (a unified one appears once)."""
         return dict(self.units)
 
-    def take_state_changes(self) -> dict[str, Any]:
-        """Return what changed in the TLBs and caches since the last call, and their counters.
+    def change_log(self) -> ChangeLog:
+        """Return an empty log for this machine's per-step TLB and cache changes."""
+        return ChangeLog(list(self.units))
 
-        {name: {"sets": {index: contents}, "hits": n, "misses": n}}: enough to rebuild the
-        hardware state after any step (the executor stores one per step).
+    def take_state_changes(self) -> tuple[Touched, tuple[tuple[int, int], ...]]:
+        """Return what the TLBs and caches touched since the last call, and their counters.
+
+        (touched, counters): touched is ((unit index, set index, contents), ...) for every set
+        accessed, counters (hits, misses) per unit: enough to rebuild the hardware after any
+        step (the executor keeps one per step in the `change_log`).
         """
-        return {
-            name: {"sets": unit.take_changes(), "hits": unit.hits, "misses": unit.misses}
-            for name, unit in self.units.items()
-        }
+        touched = []
+        for u, unit in enumerate(self.units.values()):
+            for index, contents in unit.take_changes().items():
+                touched.append((u, index, contents))
+        counters = tuple((unit.hits, unit.misses) for unit in self.units.values())
+        return tuple(touched), counters
+
+    def hardware_state(self) -> Units:
+        """Return a copy of every unit's contents and counters (a checkpoint)."""
+        return {name: {"sets": [tuple(s) for s in unit.sets], "hits": unit.hits,
+                       "misses": unit.misses} for name, unit in self.units.items()}  # fmt: skip
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""
         self.charge("idle", cycles)
+
+
+def technique_settings(kernel: KernelVariant, techniques: object) -> dict[str, bool]:
+    """Return `kernel`'s technique settings with `techniques` ({name: bool}) applied."""
+    return check_techniques(techniques, kernel.techniques, kernel.name, kernel.fixed)
+
+
+def extra_work(kernel: KernelVariant, settings: dict[str, bool]) -> tuple[Extra, ...]:
+    """Return the extra work per message of the techniques switched off in `kernel`.
+
+    A technique that `kernel`'s paths describe whole adds nothing: its cost is in them already.
+    """
+    return tuple(
+        EXTRA_WORK[name]
+        for name, on in settings.items()
+        if not on and name in EXTRA_WORK and name not in kernel.fixed
+    )
