@@ -37,6 +37,7 @@ from mkteach.grading import (
     ipc_costs,
     memory_ops,
     model_tree,
+    paper_beliefs,
     release,
     seed_of,
     wrong_flush_instance,
@@ -556,3 +557,14 @@ def test_cli_errors_are_one_clear_line(tmp_path, args, words):
     done = mkteach(*args, cwd=tmp_path)
     assert done.returncode == 1 and words in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_the_papers_own_number_where_the_models_is_asked_is_named():
+    from mkteach.exercises.ex01_rationale import kernel_call_machine, speedup_beliefs
+
+    paper_ipc = paper_beliefs("ipc.short.l3.i486")[0][0]
+    f = check_value(paper_ipc, 244.5, wrong=paper_beliefs("ipc.short.l3.i486"))
+    assert not f.correct and "is the paper's number (§4.1" in f.messages[0]
+    overrides = kernel_call_machine(seed_of("your-id"))
+    f = check_value(10, lambda: 7.3, wrong=speedup_beliefs(overrides), tolerance=0.01)
+    assert "10 x is the paper's number" in f.messages[0]

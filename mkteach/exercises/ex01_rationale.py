@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mkteach.grading.answers import paper_beliefs
 from mkteach.grading.instances import instance
 from mkteach.paper import workloads
 from mkteach.paper.workloads import _client, _echo_server
@@ -127,13 +128,15 @@ def kernel_call_beliefs(overrides: dict[str, Any], cold: bool = False) -> list[t
             )
         )
     else:
+        floor = paper_beliefs("kernel_user_switch.hw_floor.i486")[0][0]
         beliefs.append(
             (
-                107,
-                "107 cycles is the paper's hardware floor of the unchanged 486, and only the "
-                "floor: a kernel call adds its own instructions",
+                floor,
+                f"{floor:g} cycles is the paper's hardware floor of the unchanged 486, and only "
+                "the floor: a kernel call adds its own instructions",
             )
         )
+        beliefs += paper_beliefs("kernel_user_switch.l3.i486")
     return beliefs
 
 
@@ -159,6 +162,7 @@ def speedup_beliefs(overrides: dict[str, Any]) -> list[tuple[Callable[[], float]
             lambda: 1 / kernel_call_speedup(overrides),
             "upside down: the Mach-style call's cycles divided by the L3 call's",
         ),
+        *paper_beliefs("kernel_user_switch.speedup.i486"),
     ]
 
 

@@ -234,14 +234,13 @@ def stale_explain(seed: int | str) -> dict[str, str]:
     held, now = shape["held"], shape["reuses"]
     if held == now:
         return {
-            "no_partner": f"the late client holds the current server's id (version {now}): it "
-            "reaches that server. Only an id whose version is older than the slot's is stale",
+            "no_partner": "the late client holds the current server's id: it reaches that "
+            "server. Only an id whose version is older than the slot's thread's is stale",
             "timeout": "the current server waits for anyone, so it takes the message at once",
         }
     return {
-        "delivered": f"the late client's id has version {held}, the thread in the slot has "
-        f"version {now}: a stale id never reaches the new thread (the kernel compares the "
-        "version too)",
+        "delivered": "the late client's id names an older thread of that slot: a stale id "
+        "never reaches the new thread (the kernel compares the version too)",
         "timeout": "the kernel does not keep a message for a stale id until it times out: it "
         "refuses it at once, with no_partner",
     }

@@ -18,7 +18,15 @@ runs checks never pays for it.
 from importlib import import_module
 from typing import Any
 
-from .answers import answered, check_choice, check_cost, check_hand_cost, check_value, event_costs
+from .answers import (
+    answered,
+    check_choice,
+    check_cost,
+    check_hand_cost,
+    check_value,
+    event_costs,
+    paper_beliefs,
+)
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
@@ -64,6 +72,7 @@ __all__ = [
     "memory_ops",
     "model_tree",
     "pager_scenario",
+    "paper_beliefs",
     "release",
     "seed_of",
     "seeded_overrides",

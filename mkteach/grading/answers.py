@@ -287,9 +287,8 @@ def _diagnose(
     subset = _explaining_subset(value, parts, tolerance)
     if subset is not None:
         counted = [CAUSES.get(k, _cause(k)) for k in parts if k in subset]
-        left = [
-            f"{CAUSES.get(k, _cause(k))} ({parts[k]:g} {unit})" for k in parts if k not in subset
-        ]
+        # name what is missing, never its amount: the student works that out
+        left = [CAUSES.get(k, _cause(k)) for k in parts if k not in subset]
         return 0.5, f"you counted {_and(counted)} but not {_and(left)}"
     for name, cycles in parts.items():
         if len(parts) > 1 and close(value, total + cycles, tolerance):
@@ -401,3 +400,26 @@ def _kind(value: object) -> str:
 def answered(**answers: object) -> Answered:
     """Return the visible part of a graded question's test cell: what is answered (never raises)."""
     return Answered(answers)
+
+
+def paper_beliefs(*claim_ids: str) -> list[tuple[float, str]]:
+    """Return (value, message) pairs naming the paper's own numbers for the claims `claim_ids`
+    (each end of a range too): an answer that gives one where the model's is asked for is
+    recognised as that misconception."""
+    from .. import paper
+
+    claims = {c.id: c for c in paper.claims()}
+    out: list[tuple[float, str]] = []
+    for claim_id in claim_ids:
+        claim = claims[claim_id]
+        values = claim.paper if isinstance(claim.paper, tuple) else (claim.paper,)
+        for value in values:
+            out.append(
+                (
+                    value,
+                    f"{value:g} {claim.unit} is the paper's number (§{claim.section}, for the "
+                    "real machine): the question asks for the model's, with your machine's "
+                    "parameters",
+                )
+            )
+    return out
