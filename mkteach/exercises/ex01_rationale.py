@@ -13,7 +13,7 @@ from typing import Any
 from mkteach.grading.answers import paper_beliefs
 from mkteach.grading.instances import instance
 from mkteach.paper import workloads
-from mkteach.paper.workloads import _client, _echo_server
+from mkteach.programs import client, echo_server
 from mkteach.system import System
 
 PAGE = 4096
@@ -83,8 +83,8 @@ def rpc_run_ratio(overrides: dict[str, Any] | None = None, calls: int = 5) -> fl
     cycles = {}
     for kernel in ("l3", "mach"):
         s = System(machine="i486", frames=16, kernel=kernel, overrides=overrides)
-        server = s.create_thread(s.create_space("Server"), _echo_server, name="server")
-        s.create_thread(s.create_space("Client"), _client, server, calls, name="client")
+        server = s.create_thread(s.create_space("Server"), echo_server, name="server")
+        s.create_thread(s.create_space("Client"), client, server, calls, name="client")
         s.run()
         cycles[kernel] = s.cycles
     return cycles["mach"] / cycles["l3"]

@@ -32,7 +32,7 @@ from mkteach.grading.trees import (
     score_tree,
     structural_problems,
 )
-from mkteach.scenarios.memory import file_pager, memory_pager, reader
+from mkteach.programs import file_pager, memory_pager, reader
 from mkteach.system import System
 
 PAGE = 4096
