@@ -14,7 +14,7 @@ from mkteach.grading.answers import as_number, check_cost, close, unanswered
 from mkteach.grading.costs import ipc_costs, ipc_facts
 from mkteach.grading.feedback import Feedback, check_failed, finish
 from mkteach.grading.instances import instance
-from mkteach.paper.workloads import _client, _echo_server
+from mkteach.programs import client, echo_server
 from mkteach.system import System
 
 PAGE = 4096
@@ -50,8 +50,8 @@ def small_ipc_costs(
     large one when `small` is False), measured as ipc_costs measures it."""
     s = System(machine=machine, frames=8, overrides=overrides)
     a, b = s.create_space("server", small=small), s.create_space("client")
-    server = s.create_thread(a, _echo_server, name="server")
-    s.create_thread(b, _client, server, 10, name="client")
+    server = s.create_thread(a, echo_server, name="server")
+    s.create_thread(b, client, server, 10, name="client")
     s.run(max_steps=200)
     calls = [e for e in s.trace if e.kind == "call"]
     return dict(calls[-1].costs)
@@ -78,7 +78,7 @@ def _last_pass_tlb(machine: str, overrides: Any, pages: int, small: bool, alone:
     client_space = s.create_space("client")
     for page in range(pages):
         s.map(s.sigma0, 16 + page, client_space, page)
-    server = s.create_thread(server_space, _echo_server, name="server")
+    server = s.create_thread(server_space, echo_server, name="server")
     s.create_thread(client_space, _pass_client, None if alone else server, 3, pages,
                     name="client")  # fmt: skip
     s.run()
