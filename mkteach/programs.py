@@ -32,7 +32,7 @@ def client(t, server, rounds):  # type: ignore[no-untyped-def]
 # -- pagers and what they serve ---------------------------------------------------------------
 
 
-def memory_pager(t, free):  # type: ignore[no-untyped-def]
+def memory_pager(t, free):
     """The main-memory pager: back each fault with a free page of its own (in `free` order).
 
     It touches that page first, so its own pager (σ0's) maps a frame there, and then maps it.
@@ -44,7 +44,7 @@ def memory_pager(t, free):  # type: ignore[no-untyped-def]
         msg = yield t.reply_and_wait(msg.sender, map=[(own, "rw", 0)])
 
 
-def file_pager(t, base):  # type: ignore[no-untyped-def]
+def file_pager(t, base):
     """A file pager: page p of a client shows block p of a file, kept at own page base + p.
 
     At a block's first use it writes the block's contents (its own page faults to its pager).
@@ -59,7 +59,7 @@ def file_pager(t, base):  # type: ignore[no-untyped-def]
         msg = yield t.reply_and_wait(msg.sender, map=[(own, "rw", 0)])
 
 
-def reader(t, pages):  # type: ignore[no-untyped-def]
+def reader(t, pages):
     """Read the first word of each page in `pages`."""
     for page in pages:
         yield t.load(page * PAGE)

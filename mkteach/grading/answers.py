@@ -391,7 +391,8 @@ def _kind(value: object) -> str:
     if callable(value):
         return f"a function {getattr(value, '__name__', '')}".rstrip()
     try:
-        size = f" of {len(value)} entries" if isinstance(value, dict | list | set | tuple) else ""
+        n = len(value) if isinstance(value, dict | list | set | tuple) else None
+        size = "" if n is None else f" of {n} {'entry' if n == 1 else 'entries'}"
     except Exception:
         size = ""
     return f"a {type(value).__name__}{size}"

@@ -391,11 +391,21 @@ def run_tests(source: Any, answers: dict[str, Any], result: SubmissionResult) ->
         try:
             shown = execute(cell.source, namespace, grade_id(cell) or "")
         except Exception as e:
+            close_programs(answers)
             hint = " (is the cell that defines it missing or renamed?)"
             why = f"{type(e).__name__}: {e}{hint if isinstance(e, NameError) else ''}"
             question.note = f"the test could not finish: {why}".splitlines()[0]
             continue
+        close_programs(answers)
         score(question, shown)
+
+
+def close_programs(answers: dict[str, Any]) -> None:
+    """End the sandboxes of program answers whose threads were left waiting by a check."""
+    for value in answers.values():
+        remote = getattr(value, "remote", None)
+        if isinstance(remote, RemoteProgram):
+            remote.close()
 
 
 def execute(code: str, namespace: dict[str, Any], name: str) -> Any:

@@ -75,6 +75,12 @@ class RemoteProgram:
         self.seconds = seconds
         self.__name__ = str(spec.get("name", "program"))
         self.__qualname__ = self.__name__
+        self.boxes: list[Sandbox] = []
+
+    def close(self) -> None:
+        """End every sandbox this program still runs in (threads left waiting at a run's end)."""
+        while self.boxes:
+            self.boxes.pop().kill()
 
     def __repr__(self) -> str:
         return f"<program {self.__name__} (runs in a sandbox)>"
@@ -98,6 +104,7 @@ class RemoteProgram:
         """Relay the sandboxed program's operations to the kernel and its results back."""
         tokens = Tokens()
         box = Sandbox.start("program", self.seconds)
+        self.boxes.append(box)
         spent = [0.0]
         try:
             start = {
@@ -127,6 +134,8 @@ class RemoteProgram:
                 message = self._reply(box, {"result": _result(result, tokens)}, spent)
         finally:
             box.kill()
+            if box in self.boxes:
+                self.boxes.remove(box)
 
     def _reply(self, box: Sandbox, reply: dict[str, Any], spent: list[float]) -> dict[str, Any]:
         """Send `reply` to the program and return its next message."""
