@@ -38,7 +38,7 @@ class ChangeLog(Sequence):
     def append(self, record: tuple[Touched, tuple[tuple[int, int], ...]]) -> None:
         """Add one step's record: (touched sets, (hits, misses) per unit)."""
         touched, counters = record
-        self.touched.append(self.share(tuple(self.share(change) for change in touched)))
+        self.touched.append(self.share(touched))  # a steady state repeats whole steps
         for (hits, misses), (h, m) in zip(self.counters, counters, strict=True):
             hits.append(h)
             misses.append(m)

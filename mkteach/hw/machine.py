@@ -64,6 +64,8 @@ class Machine:
         self.current_space: int | None = None
         self.loaded_large: int | None = None  # whose page table the MMU holds
         self._costs: dict[str, int] = {}  # the current step's cycles by cause, in charge order
+        self._plans: dict[tuple, tuple] = {}  # access plans of kernel paths (see `plan`)
+        self._keep: list[tuple] = []
 
     # -- accounting -----------------------------------------------------------------------------
 
@@ -124,7 +126,7 @@ class Machine:
         """Charge entering and leaving the kernel for `thread` and running kernel `path`."""
         p = self.profile
         self.charge("trap", p.trap_enter_cycles + p.trap_exit_cycles)
-        self.touch_data(TRAP_SPANS)
+        self.run_lines(self.dtlb, self.dcache, self.plan(TRAP_SPANS))
         self.run_path(self.variant.paths[path], thread)
 
     def ipc_entry(self, thread: Any, kind: str) -> None:
@@ -137,10 +139,11 @@ class Machine:
     def run_path(self, path: Path, thread: Any = None) -> None:
         """Execute `path` for `thread`: instructions, code fetches, data and TCB accesses."""
         self.charge("instructions", path.instructions * self.profile.cpi)
-        self.fetch_code(CODE + path.code[0], path.code[1])
-        self.touch_data((DATA + off, size) for off, size in path.data)
+        code, data = self.path_plans(path)
+        self.run_lines(self.itlb, self.icache, code)
+        self.run_lines(self.dtlb, self.dcache, data)
         if thread is not None and not thread.is_interrupt:
-            self.touch_data(self.tcb_spans(thread, path.tcb))
+            self.run_lines(self.dtlb, self.dcache, self.tcb_plan(thread, path.tcb))
 
     def tcb_spans(self, thread: Any, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """Return absolute (address, size) spans of `spans` inside `thread`'s TCB."""
@@ -150,23 +153,109 @@ class Machine:
 
     def fetch_code(self, address: int, size: int) -> None:
         """Fetch kernel code bytes through the instruction TLB and cache."""
-        self.kernel_lines(self.itlb, self.icache, self.icache.lines_of(address, size))
+        self.run_lines(
+            self.itlb, self.icache, self.lines(self.itlb, self.icache, [(address, size)])
+        )
 
     def touch_data(self, spans: Iterable[tuple[int, int]]) -> None:
         """Read or write kernel data bytes through the data TLB and cache."""
-        for address, size in spans:
-            self.kernel_lines(self.dtlb, self.dcache, self.dcache.lines_of(address, size))
+        self.run_lines(self.dtlb, self.dcache, self.lines(self.dtlb, self.dcache, spans))
 
-    def kernel_lines(self, tlb: TLB, cache: Cache, lines: Iterable[int]) -> None:
-        """Access kernel memory line by line: translate each line through `tlb` (unless kernel
-        space bypasses the TLB), then read it through `cache`, charging every miss."""
+    # -- access plans: where each line of a kernel path goes in the TLB and the cache --------------
+
+    def lines(self, tlb: TLB, cache: Cache, spans: Iterable[tuple[int, int]]) -> tuple:
+        """Return the access plan of `spans`: per line, (TLB set, TLB key, cache set, line tag).
+
+        Lines are in the order the bytes are touched; the TLB key is None where kernel space
+        bypasses the TLB (MIPS kseg0).
+        """
         p = self.profile
-        translate = not p.kernel_unmapped
-        for line in lines:  # the hottest loop of the full model: about 25 lines per IPC
-            if translate and not tlb.lookup(KERNEL_TAG, line // p.page_size):
-                self.charge("tlb_miss", p.tlb_miss_cycles)
-            if not cache.access(line):
-                self.charge("cache_miss", p.cache_miss_cycles)
+        plan = []
+        for address, size in spans:
+            for line in cache.lines_of(address, size):
+                page = line // p.page_size
+                key = None if p.kernel_unmapped else (KERNEL_TAG, page)
+                tag = line // cache.line
+                plan.append((page % tlb.n_sets, key, tag % cache.n_sets, tag))
+        return tuple(plan)
+
+    def plan(self, spans: tuple[tuple[int, int], ...]) -> tuple:
+        """Return the (cached) access plan of fixed kernel data `spans` (absolute addresses)."""
+        key = (id(spans), "data")
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self.lines(self.dtlb, self.dcache, spans)
+            self._keep.append(spans)  # the id stays this tuple's as long as the machine lives
+        return plan
+
+    def path_plans(self, path: Any) -> tuple[tuple, tuple]:
+        """Return the (cached) access plans of a kernel path's code and data (Path or Extra)."""
+        key = (id(path), "path")
+        plans = self._plans.get(key)
+        if plans is None:
+            code = self.lines(self.itlb, self.icache, [(CODE + path.code[0], path.code[1])])
+            data = self.lines(self.dtlb, self.dcache, [(DATA + o, n) for o, n in path.data])
+            plans = self._plans[key] = (code, data)
+            self._keep.append(path)
+        return plans
+
+    def tcb_plan(self, thread: Any, spans: tuple[tuple[int, int], ...]) -> tuple:
+        """Return the (cached) access plan of `spans` inside `thread`'s TCB."""
+        key = (id(spans), thread.task, thread.number)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self.lines(self.dtlb, self.dcache, self.tcb_spans(thread, spans))
+            self._plans[key] = plan
+            self._keep.append(spans)
+        return plan
+
+    def run_lines(self, tlb: TLB, cache: Cache, plan: tuple) -> None:
+        """Access kernel memory line by line as `plan` says: translate each line through `tlb`,
+        then read it through `cache` (both LRU), charging every miss.
+
+        The hottest loop of the full model (about 25 lines per IPC): it does the TLB's and the
+        cache's lookups inline, and charges misses once per cause, in the order they first
+        occurred, which is what charging each miss as it happens would record.
+        """
+        tsets, tdirty, tassoc = tlb.sets, tlb.dirty, tlb.assoc
+        csets, cdirty, cassoc = cache.sets, cache.dirty, cache.assoc
+        tlb_misses = cache_misses = 0
+        first = None
+        for tidx, tkey, cidx, tag in plan:
+            if tkey is not None:
+                tdirty.add(tidx)
+                entries = tsets[tidx]
+                if tkey in entries:
+                    entries.move_to_end(tkey)
+                else:
+                    tlb_misses += 1
+                    first = first or "tlb_miss"
+                    if len(entries) >= tassoc:
+                        entries.popitem(last=False)
+                    entries[tkey] = None
+            cdirty.add(cidx)
+            lines = csets[cidx]
+            if tag in lines:
+                lines.move_to_end(tag)
+            else:
+                cache_misses += 1
+                first = first or "cache_miss"
+                if len(lines) >= cassoc:
+                    lines.popitem(last=False)
+                lines[tag] = None
+        translated = 0 if self.profile.kernel_unmapped else len(plan)
+        tlb.hits += translated - tlb_misses
+        tlb.misses += tlb_misses
+        cache.hits += len(plan) - cache_misses
+        cache.misses += cache_misses
+        if first is None:
+            return
+        p = self.profile
+        charges = {"tlb_miss": tlb_misses * p.tlb_miss_cycles,
+                   "cache_miss": cache_misses * p.cache_miss_cycles}  # fmt: skip
+        later = "cache_miss" if first == "tlb_miss" else "tlb_miss"
+        self.charge(first, charges[first])
+        self.charge(later, charges[later])
 
     def miss_if(self, missed: bool) -> None:
         """Charge a cache miss when `missed`."""
@@ -193,12 +282,13 @@ class Machine:
         self.charge(
             "instructions", (extra.instructions + extra.per_word * words) * self.profile.cpi
         )
-        self.fetch_code(CODE + extra.code[0], extra.code[1])
-        self.touch_data((DATA + off, size) for off, size in extra.data)
+        code, data = self.path_plans(extra)
+        self.run_lines(self.itlb, self.icache, code)
+        self.run_lines(self.dtlb, self.dcache, data)
         for role in extra.threads:
             thread = sender if role == "sender" else receiver
             if not thread.is_interrupt:
-                self.touch_data(self.tcb_spans(thread, extra.tcb))
+                self.run_lines(self.dtlb, self.dcache, self.tcb_plan(thread, extra.tcb))
         if extra.buffer:
             size = 8 + 4 * words  # a message descriptor and the words
             for thread in (sender, receiver):
@@ -240,8 +330,9 @@ class Machine:
         """
         touched = []
         for u, unit in enumerate(self.units.values()):
-            for index, contents in unit.take_changes().items():
-                touched.append((u, index, contents))
+            sets = unit.sets
+            touched += [(u, index, tuple(sets[index])) for index in sorted(unit.dirty)]
+            unit.dirty.clear()
         counters = tuple((unit.hits, unit.misses) for unit in self.units.values())
         return tuple(touched), counters
 

@@ -146,6 +146,8 @@ def make_message(
     w = _as_tuple(words, "words")
     if len(w) > MAX_WORDS:
         raise InvalidArgument(f"a message holds at most {MAX_WORDS} words, not {len(w)}")
+    if _empty(strings) and _empty(map) and _empty(grant) and all(type(x) is int for x in w):
+        return Message(w, (), (), label)  # a short message: words only, all plain ints
     for x in w:
         if not isinstance(x, int) or isinstance(x, bool):
             raise InvalidArgument(
@@ -174,6 +176,11 @@ def check_window(window: object) -> tuple[int, int] | None:
         )
     order = check_order(window[1])
     return (check_page(window[0], order, "window page"), order)
+
+
+def _empty(value: object) -> bool:
+    """Return True for the empty tuple, the default of strings=, map= and grant=."""
+    return isinstance(value, tuple) and not value
 
 
 def _as_tuple(value: object, what: str) -> tuple:
