@@ -48,7 +48,7 @@ unit: $(STAMP) $(LITE_STAMP)
 
 nbval: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
-	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval notebooks/ \
+	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval $(NOTEBOOKS) \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
 test: lint unit nbval
