@@ -73,7 +73,9 @@ def test_exercise_links_point_at_the_student_copies_beside_the_chapters(path):
     text = "\n".join(c.source for c in cells(path) if c.cell_type == "markdown")
     assert "../exercises/" not in text
     if not path.name.startswith("00-"):
-        assert re.search(r"\]\(exercises/ex\d\d-[a-z0-9-]+\.ipynb\)", text), path.name
+        (link,) = set(re.findall(r"\]\((exercises/ex\d\d-[a-z0-9-]+\.ipynb)\)", text))
+        assert link == f"exercises/ex{path.name[:2]}-{path.stem[3:]}.ipynb"
+        assert (NOTEBOOKS / link).exists(), f"{link} is not there"
 
 
 def test_chapter_1_states_the_principle_and_tests_candidates_against_it():
