@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from mkteach.grading.instances import instance
-from mkteach.paper.claims import SPECS, Claim, _check_overrides, within
+from mkteach.paper.claims import SPECS
+from mkteach.paper.claims import claim as paper_claim
 
 CLAIM_CHANGES: dict[str, tuple[dict[str, dict[str, Any]], str]] = {
     "i486_tlb_miss": ({"i486": {"tlb_miss_cycles": 18}}, "i486: tlb_miss_cycles 9 -> 18"),
@@ -97,12 +98,7 @@ _UNMOVED = {  # (claim, changed parameter) -> why that change leaves the claim's
 def claim_now(claim_id: str, machine_overrides: dict[str, dict[str, Any]] | None = None) -> Any:
     """Return one claim recomputed now, as `paper.claims(machine_overrides)` would return it
     (only that claim is measured, so it is quicker than the whole table)."""
-    overrides = _check_overrides(machine_overrides)
-    spec = next(s for s in SPECS if s.id == claim_id)
-    model = spec.measure(overrides)
-    holds = within(model, spec.paper, spec.tolerance)
-    return Claim(spec.id, spec.section, spec.statement, spec.paper, model, spec.unit,
-                         spec.tolerance, holds, spec.source, spec.note)  # fmt: skip
+    return paper_claim(claim_id, machine_overrides)
 
 
 def change_target(key: str) -> tuple[str, str]:
