@@ -43,8 +43,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The unit tests include tests/test_lite.py, which runs chapters in the JupyterLite build.
+# Two workers (the machines here have two cores); a test file's tests stay on one worker.
 unit: $(STAMP) $(LITE_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 nbval: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
