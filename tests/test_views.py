@@ -47,17 +47,23 @@ def story():
 
 def labels(fig):
     """Return the live node labels of a tree figure and the ghost labels."""
-    return set(fig.data[2].text), {t for t in fig.data[1].text if t}
+    live = {t for trace in fig.data[3:] for t in trace.text}
+    return live, set(fig.data[2].text)
+
+
+def legend_of(fig, label):
+    """Return the legend name of the trace that draws node `label`."""
+    return next(t.name for t in fig.data if t.text and label in t.text)
 
 
 def test_the_tree_highlights_new_mappings_and_draws_flushed_ones_as_ghosts(story):
     view = MappingTreeView(story, frame=2)
     live, ghosts = labels(view.figure(5))
     assert live == {"sigma0:2 rw", "G:0 rw", "F:1 rw", "S:5 rw"} and not ghosts
-    nodes = view.figure(5).data[2]
-    colours = dict(zip(nodes.text, nodes.marker.color, strict=True))
-    assert colours["S:5 rw"] == "#2ca02c"  # new in step 5
-    assert colours["G:0 rw"] != "#2ca02c"
+    fig = view.figure(5)
+    assert legend_of(fig, "S:5 rw") == "mapped in this step"  # new in step 5
+    assert legend_of(fig, "G:0 rw") == "mapping (space:page rights)"
+    assert len({t.marker.color for t in fig.data[2:]}) == len(fig.data) - 2  # a colour each
     live, ghosts = labels(view.figure(6))
     assert live == {"sigma0:2 rw", "G:0 rw"}
     assert ghosts == {"F:1", "S:5"}  # flushed in step 6, drawn where they were
