@@ -24,13 +24,19 @@ START = "notebooks/00-start.ipynb"
 
 
 def lab_command(extra: list[str]) -> list[str]:
-    """Return the command that starts JupyterLab on the course's start notebook."""
+    """Return the command that starts JupyterLab on the course's start notebook, with no news
+    or update pop-up."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
     # 127.0.0.1 only, and JupyterLab's random token (printed in the URL it shows)
-    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}"]
+    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to start as root without it
     if (ROOT / START).exists():
+        # the URL it prints (and the browser it opens) goes to 00-start, not the Launcher
+        start_url = f"/lab/tree/{START}"
+        command += [f"--ServerApp.default_url={start_url}", f"--LabApp.default_url={start_url}"]
         command.append(START)
     return command + extra
 
@@ -69,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:]):
+        try:  # everything after `lab` goes to jupyter lab (say --no-browser, --port=9999)
+            return subprocess.call(lab_command(argv[1:]), cwd=ROOT)
+        except KeyboardInterrupt:
+            return 0
     args = build_parser().parse_args(argv)
     if args.command == "lab":
         try:

@@ -1,0 +1,354 @@
+// The dashboard's player: draws a replay (mkteach/views/replay.py) step by step, in the page.
+// Stepping never waits for a kernel: every view is redrawn from the data already here. With a
+// live widget (anywidget), it asks the kernel only for a new window of steps or a new step.
+
+function mkteachPlayer(el, data, model) {
+  const NS = "http://www.w3.org/2000/svg";
+  const MAX_MSGS = 12, BARS = 40;
+  let cur = data.step, timer = null, hw = [];
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const fmt = (n) => n.toLocaleString("en-US");
+  el.innerHTML = "";
+  el.classList.add("mkp");
+  const style = document.createElement("style");
+  style.textContent = `
+.mkp{font:13px/1.35 system-ui,sans-serif;color:#222;max-width:1400px}
+.mkp button{margin-right:4px;padding:2px 10px;font:inherit;cursor:pointer}
+.mkp .mkp-bar{display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin-bottom:4px}
+.mkp input[type=range]{width:420px}
+.mkp .mkp-events{min-height:2.6em;margin:4px 0 8px;padding:4px 6px;background:#f7f7f7;border-left:3px solid #888}
+.mkp .mkp-row{display:flex;gap:10px;margin-bottom:8px}
+.mkp .mkp-cell{flex:1 1 0;min-width:0;border:1px solid #ddd;border-radius:4px;padding:6px 8px;overflow-x:auto}
+.mkp h4{margin:0 0 4px;font-size:13px}
+.mkp .mkp-run{font-weight:600;color:#555;font-size:12px;margin-bottom:2px}
+.mkp pre{margin:2px 0 6px;background:#fbfbfb;border:1px solid #eee;font:12px/1.4 monospace;padding:2px 0;overflow-x:auto}
+.mkp pre .ln{display:inline-block;width:3.2em;color:#999;text-align:right;padding-right:6px}
+.mkp pre .hl{background:#fff0a8;display:block}
+.mkp pre .row{display:block;white-space:pre}
+.mkp table{border-collapse:collapse;font-size:12px}
+.mkp td,.mkp th{padding:1px 8px 1px 0;text-align:left;vertical-align:top}
+.mkp tr.me td{font-weight:600}
+.mkp .key{font-size:11.5px;color:#444;margin-top:2px}
+.mkp .chip{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px;vertical-align:-1px}
+.mkp .empty{color:#777;font-style:italic}
+.mkp svg text{font:11px system-ui,sans-serif}`;
+  el.appendChild(style);
+  const bar = document.createElement("div");
+  bar.className = "mkp-bar";
+  const button = (label, tip, action) => {
+    const b = document.createElement("button");
+    b.textContent = label;
+    b.title = tip;
+    b.addEventListener("click", action);
+    bar.appendChild(b);
+    return b;
+  };
+  button("⟲ reset", "before step 0", () => go(-1));
+  button("◀ back", "one step back", () => go(cur - 1));
+  const stepButton = button("step ▶", "one step forward", () => forward());
+  const playButton = button("play", "play the trace", () => (timer ? stop() : play()));
+  const slider = document.createElement("input");
+  slider.type = "range";
+  slider.addEventListener("input", () => go(Number(slider.value)));
+  const readout = document.createElement("span");
+  readout.className = "mkp-readout";
+  bar.append(slider, readout);
+  const events = document.createElement("div");
+  events.className = "mkp-events";
+  const rows = {};
+  el.append(bar, events);
+  for (const name of ["program", "tree", "ipc", "hardware", "cost"]) {
+    rows[name] = document.createElement("div");
+    rows[name].className = "mkp-row mkp-" + name;
+    el.appendChild(rows[name]);
+  }
+
+  function play() {
+    if (cur >= data.last) go(-1);
+    playButton.textContent = "pause";
+    timer = setInterval(() => (cur >= data.last ? stop() : go(cur + 1)), 600);
+  }
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    playButton.textContent = "play";
+  }
+  function forward() {
+    if (cur < data.last) return go(cur + 1);
+    if (model) {
+      events.innerHTML = "<i>Running one more step…</i>";
+      model.send({ run: 1 });
+    } else events.innerHTML = "<i>The end of the recorded run: run the notebook to go on.</i>";
+  }
+  function go(n) {
+    n = Math.max(-1, Math.min(n, data.last));
+    if (n >= 0 && (n < Math.max(data.lo, 0) || n > data.hi)) {
+      if (!model) return;
+      events.innerHTML = `<i>Fetching steps around ${n}…</i>`;
+      model.send({ want: n });
+      return;
+    }
+    draw(n);
+    if (model && model.get("step") !== n) {
+      model.set("step", n);
+      model.save_changes();
+    }
+  }
+
+  // -- one step -----------------------------------------------------------------------------
+  function draw(n) {
+    const t0 = performance.now();
+    cur = n;
+    slider.min = -1;
+    slider.max = data.last;
+    slider.value = n;
+    readout.textContent = `step ${n} of ${data.last}`;
+    const runs = data.runs;
+    const ats = runs.map((r) => Math.min(n, r.last));
+    events.innerHTML = runs
+      .map((r, i) => {
+        const at = ats[i], k = at - r.lo;
+        const head = runs.length > 1 ? `<b>${esc(r.label)}</b>: ` : "";
+        if (n < 0) return head + "<i>Before the first step.</i>";
+        const lines = (r.text[k] || []).map((t) => esc(t));
+        const ended = at < n ? ` <i>(this run ended at step ${r.last})</i>` : "";
+        return head + `<b>step ${at}</b> @${fmt(r.time[k])} cycles: ` + lines.join("; ") + ended;
+      })
+      .join("<br>");
+    const cells = (name, f) => {
+      rows[name].innerHTML = runs.map((r, i) => `<div class="mkp-cell">${runs.length > 1 ? `<div class="mkp-run">${esc(r.label)}</div>` : ""}${f(r, ats[i], i)}</div>`).join("");
+    };
+    cells("program", program);
+    cells("tree", tree);
+    cells("ipc", ipc);
+    cells("hardware", hardware);
+    const scale = costScale(ats);
+    cells("cost", (r, at, i) => cost(r, at, scale));
+    el.dataset.step = n;
+    el.dataset.renderMs = (performance.now() - t0).toFixed(2);
+  }
+
+  // -- the program pane -----------------------------------------------------------------------
+  function program(r, at) {
+    if (at < 0) return "<h4>Program</h4><div class='empty'>Before the first step: no thread has run yet.</div>";
+    const k = at - r.lo, where = r.where[k], who = r.who[k];
+    let html;
+    if (where) {
+      const src = r.src[where[0]], line = where[1];
+      html = `<h4>Program of ${esc(who)}: line ${line} of ${esc(src.function)}() made the kernel entry of step ${at}</h4><pre>`;
+      html += src.lines.map((text, i) => {
+        const no = src.first + i, me = no === line;
+        return `<span class="row${me ? " hl" : ""}"><span class="ln">${me ? "➜ " : ""}${no}</span>${esc(text)}</span>`;
+      }).join("") + "</pre>";
+    } else {
+      const what = who ? `${esc(who)}'s entry (its program ended, or a setup call)` : "a setup call or a hardware event";
+      html = `<h4>Program</h4><div class="empty">Step ${at} is ${what}: no line of a program made it.</div>`;
+    }
+    const table = threadsAt(r, at);
+    html += "<table><tr><th>thread</th><th>space</th><th>state: what it waits for</th></tr>";
+    html += table.map(([name, space, state]) => `<tr class="${name === who ? "me" : ""}"><td>${name === who ? "▶ " : ""}${esc(name)}</td><td>${esc(space)}</td><td>${esc(state)}</td></tr>`).join("");
+    return html + "</table>";
+  }
+
+  function threadsAt(r, at) {
+    // every thread's [name, space, state] after step `at`: the states before the window, then
+    // each step's changes (-1: the thread is gone)
+    const now = new Map(r.t0.map(([t, st]) => [t, st]));
+    for (let k = 0; k <= at - r.lo; k++) for (const [t, st] of r.dt[k]) st < 0 ? now.delete(t) : now.set(t, st);
+    const rows = [...now].map(([t, st]) => [...r.threads[t], r.states[st]]);
+    return rows.sort((a, b) => (a[0] === "sigma0" ? -1 : b[0] === "sigma0" ? 1 : 0));
+  }
+
+  // -- the mapping trees ----------------------------------------------------------------------
+  function tree(r, at) {
+    const title = at >= 0 ? `Mapping trees after step ${at}` : "Mapping trees before step 0";
+    const scene = at >= 0 ? r.scenes[r.tree[at - r.lo]] : { nodes: [], edges: [] };
+    if (!scene.nodes.length) return `<h4>${title}: <span class="empty">nothing mapped outside σ0 yet</span></h4>`;
+    const X = 92, Y = 58, px = (x) => 46 + x * X, py = (d) => 16 + d * Y;
+    const w = px(Math.max(...scene.nodes.map((n) => n[0]))) + 50;
+    const h = py(Math.max(...scene.nodes.map((n) => n[1]))) + 34;
+    let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
+    for (const [x1, d1, x2, d2, ghost] of scene.edges) {
+      s += `<line x1="${px(x1)}" y1="${py(d1)}" x2="${px(x2)}" y2="${py(d2)}" stroke="${ghost ? data.key.nodes.flushed_colour || "#d62728" : "#999"}" ${ghost ? 'stroke-dasharray="3 3"' : ""}/>`;
+    }
+    for (const [x, d, label, rights, mark] of scene.nodes) {
+      const cx = px(x), cy = py(d);
+      if (mark === "flushed") {
+        s += `<g><title>${esc(label)}: flushed in this step</title><path d="M${cx - 6} ${cy - 6}L${cx + 6} ${cy + 6}M${cx + 6} ${cy - 6}L${cx - 6} ${cy + 6}" stroke="#d62728" stroke-width="3"/><text x="${cx}" y="${cy + 20}" text-anchor="middle" fill="#d62728">${esc(label)}</text></g>`;
+        continue;
+      }
+      const [kind, colour] = data.key.nodes[mark] || data.key.nodes[""];
+      s += `<g><title>${esc(label)}, rights ${esc(rights)}: ${esc(kind)}</title><circle cx="${cx}" cy="${cy}" r="8" fill="${colour}" stroke="#333" stroke-width="${mark ? 2 : 0}"/><text x="${cx}" y="${cy + 21}" text-anchor="middle">${esc(label)} ${esc(rights)}</text></g>`;
+    }
+    s += "</svg>";
+    const used = new Set(scene.nodes.map((n) => n[4]));
+    let key = Object.entries(data.key.nodes).filter(([m]) => used.has(m)).map(([, [name, colour]]) => `<span class="chip" style="background:${colour};border-radius:50%"></span>${esc(name)}`).join("");
+    if (used.has("flushed")) key += `<span class="chip" style="background:none;color:#d62728">✕</span>flushed in this step (dotted: where it hung)`;
+    key += `<span class="chip" style="background:#999;height:2px"></span>line: mapped from the node above (σ0 is the root)`;
+    return `<h4>${title}</h4>${s}<div class="key">${key}</div>`;
+  }
+
+  // -- the IPC flow ---------------------------------------------------------------------------
+  function ipc(r, at) {
+    const title = `Messages up to step ${at}`;
+    let end = r.msgs.length;
+    while (end > 0 && r.msgs[end - 1][0] > at) end--;
+    const shown = r.msgs.slice(Math.max(0, end - MAX_MSGS), end);
+    if (!shown.length) return `<h4>${title}: <span class="empty">no message yet</span></h4>`;
+    const lanes = [...new Set(shown.flatMap((m) => [m[3], m[4]]))].sort((a, b) => a - b);
+    const y = (lane) => 22 + lanes.indexOf(lane) * 34, left = 150, W = 132;
+    const w = left + shown.length * W + 40, h = 22 + lanes.length * 34 + 6;
+    let s = `<svg width="${w}" height="${h}" xmlns="${NS}"><defs>`;
+    data.key.kinds.forEach(([, colour], i) => {
+      s += `<marker id="mkp-a${i}-${el.id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${colour}"/></marker>`;
+    });
+    s += "</defs>";
+    for (const lane of lanes) {
+      s += `<text x="${left - 8}" y="${y(lane) + 4}" text-anchor="end">${esc(r.lanes[lane])}</text><line x1="${left}" x2="${w - 10}" y1="${y(lane)}" y2="${y(lane)}" stroke="#e4e4e4"/>`;
+    }
+    shown.forEach(([step, time, , from, to, kind, label], i) => {
+      const x1 = left + i * W + 8, x2 = x1 + W - 24, colour = data.key.kinds[kind][1], now = step === at;
+      const y1 = y(from), y2 = y(to) + (from === to ? 0 : y(to) > y1 ? -4 : 4);
+      const ly = Math.min(y1, y2) - 2;
+      s += `<g><title>step ${step} @${fmt(time)} cycles: ${esc(r.lanes[from])} → ${esc(r.lanes[to])}: ${esc(label)}</title>`;
+      s += `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${colour}" stroke-width="${now ? 3.5 : 1.6}" marker-end="url(#mkp-a${kind}-${el.id})"/>`;
+      s += `<text x="${x1}" y="${ly}" text-anchor="start" ${now ? 'font-weight="bold"' : ""} fill="#222" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label.length > 24 ? label.slice(0, 23) + "…" : label)}</text>`;
+      s += `<text x="${x1}" y="${h - 2}" fill="#888" font-size="10">${step}</text></g>`;
+    });
+    s += "</svg>";
+    const kinds = new Set(shown.map((m) => m[5]));
+    const key = data.key.kinds.filter((_, i) => kinds.has(i)).map(([name, colour]) => `<span class="chip" style="background:${colour}"></span>${esc(name)}`).join("");
+    return `<h4>${title} (the last ${shown.length}, in order; the number under each is its step, bold: this step)</h4>${s}<div class="key">${key}<span class="chip" style="background:none"></span>hover an arrow for its time and full text</div>`;
+  }
+
+  // -- the TLBs and caches --------------------------------------------------------------------
+  function hardwareAt(r, i, at) {
+    let st = hw[i];
+    if (!st || st.run !== r || st.at > at) {
+      st = hw[i] = { run: r, at: r.lo - 1, units: r.hw0.map((u) => ({ sets: u.sets.slice(), hits: u.hits, misses: u.misses })) };
+    }
+    while (st.at < at) {
+      st.at++;
+      const change = r.hw[st.at - r.lo];
+      for (const u in change) {
+        const [sets, hits, misses] = change[u], unit = st.units[u];
+        for (const k in sets) unit.sets[k] = sets[k];
+        unit.hits = hits;
+        unit.misses = misses;
+      }
+    }
+    return st;
+  }
+  function entryInfo(r, u, e) {
+    // [owner code, label] of a cache line number or a TLB [tag, page] (hardware.py: owner)
+    const owners = data.key.owners.map((o) => o[0]);
+    if (u.line) {
+      const address = e * u.line, hex = "0x" + address.toString(16);
+      const bound = data.key.bounds.find(([start]) => address >= start);
+      const kind = bound ? bound[1] : "user";
+      return [owners.indexOf(kind), `${kind} ${hex}`];
+    }
+    const [tag, page] = e;
+    if (tag === -1) return [owners.indexOf("kernel code"), "kernel page 0x" + page.toString(16)];
+    const space = tag > 0 ? r.spaces[tag - 1] : null;
+    return [owners.indexOf("user"), `page ${page} of ${space || "the current large space"}`];
+  }
+  function hardware(r, at, i) {
+    if (!r.units.length) return "<h4>TLB and cache: <span class='empty'>none (hardware models off)</span></h4>";
+    const st = hardwareAt(r, i, at), touched = at >= 0 ? r.hw[at - r.lo] || {} : {};
+    const used = new Set([0]);
+    let out = "";
+    r.units.forEach((u, j) => {
+      const unit = st.units[j], cw = Math.max(3, Math.min(14, Math.floor(640 / u.sets))), ch = 13;
+      const left = 48, w = left + u.sets * cw + 10, h = 4 + u.ways * ch + 16;
+      const mine = touched[j] ? Object.keys(touched[j][0]).map(Number) : [];
+      let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
+      for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + way * ch + 10}" text-anchor="end" font-size="10">way ${way}</text>`;
+      unit.sets.forEach((entries, set) => {
+        entries.forEach((entry, way) => {
+          const [code, label] = entryInfo(r, u, entry);
+          used.add(code);
+          s += `<rect x="${left + set * cw}" y="${4 + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[code][1]}"><title>set ${set}, way ${way}: ${esc(label)}</title></rect>`;
+        });
+        for (let way = entries.length; way < u.ways; way++) s += `<rect x="${left + set * cw}" y="${4 + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[0][1]}"><title>set ${set}, way ${way}: empty</title></rect>`;
+      });
+      for (const set of mine) s += `<rect x="${left + set * cw - 1}" y="3" width="${cw + 1}" height="${u.ways * ch + 1}" fill="none" stroke="#000" stroke-width="1.5"/>`;
+      const ticks = [...new Set([0, Math.floor(u.sets / 2), u.sets - 1])];
+      for (const t of ticks) s += `<text x="${left + t * cw + cw / 2}" y="${h - 2}" text-anchor="middle" font-size="10" fill="#666">set ${t}</text>`;
+      s += "</svg>";
+      const what = u.line ? "cache" : "TLB";
+      out += `<div><b>${esc(u.name)}</b> (${what}: ${u.sets} sets × ${u.ways} ways): ${fmt(unit.hits)} hits, ${fmt(unit.misses)} misses so far${mine.length ? `; this step touched ${mine.length > 6 ? mine.length + " sets" : "set" + (mine.length > 1 ? "s " : " ") + mine.join(", ")} (outlined)` : ""}</div>${s}`;
+    });
+    const key = data.key.owners.filter((_, c) => used.has(c)).map(([name, colour]) => `<span class="chip" style="background:${colour};border:1px solid #ccc"></span>${esc(name)}`).join("");
+    return `<h4>TLB and cache after step ${at}: what each entry holds (LRU way first)</h4>${out}<div class="key">${key}<span class="chip" style="background:none;border:1.5px solid #000"></span>sets this step touched</div>`;
+  }
+
+  // -- the cost of each step ------------------------------------------------------------------
+  function totalAt(r, at) {
+    let total = r.before;
+    for (let k = 0; k <= at - r.lo; k++) for (const [, v] of r.cost[k]) total += v;
+    return total;
+  }
+  function costScale(ats) {
+    let step = 1, total = 1;
+    data.runs.forEach((r, i) => {
+      for (const c of r.cost) step = Math.max(step, c.reduce((a, [, v]) => a + v, 0));
+      total = Math.max(total, totalAt(r, ats[i]));
+    });
+    return { step: nice(step), total: nice(total) };
+  }
+  function nice(v) {
+    const p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+  }
+  function cost(r, at, scale) {
+    const total = at >= 0 ? totalAt(r, at) : 0;
+    const first = Math.max(r.lo, at - BARS + 1), n = Math.max(0, at - first + 1);
+    const left = 58, bw = 12, H = 120, w = left + BARS * bw + 20;
+    let s = `<svg width="${w}" height="${H + 62}" xmlns="${NS}">`;
+    for (let t = 0; t <= 4; t++) {
+      const v = (scale.step * t) / 4, yy = 6 + H - (H * t) / 4;
+      s += `<line x1="${left}" x2="${w - 10}" y1="${yy}" y2="${yy}" stroke="#eee"/><text x="${left - 4}" y="${yy + 4}" text-anchor="end" font-size="10">${fmt(v)}</text>`;
+    }
+    const used = new Set();
+    for (let j = 0; j < n; j++) {
+      const k = first + j - r.lo;
+      let y0 = 6 + H;
+      for (const [c, v] of r.cost[k]) {
+        used.add(c);
+        const hh = (H * v) / scale.step;
+        y0 -= hh;
+        s += `<rect x="${left + j * bw}" y="${y0}" width="${bw - 2}" height="${hh}" fill="${data.key.causes[c][1]}"><title>step ${first + j}: ${esc(data.key.causes[c][0])} ${fmt(v)} cycles</title></rect>`;
+      }
+      if (first + j === at) s += `<rect x="${left + j * bw - 1}" y="6" width="${bw}" height="${H}" fill="none" stroke="#000" stroke-dasharray="2 2"/>`;
+    }
+    s += `<text x="${left}" y="${H + 20}" font-size="10" fill="#666">cycles per step, steps ${first}–${Math.max(at, 0)} (dashed: this step)</text>`;
+    const tw = ((w - left - 10) * total) / scale.total;
+    s += `<rect x="${left}" y="${H + 30}" width="${tw}" height="12" fill="#444"/><text x="${left - 4}" y="${H + 40}" text-anchor="end" font-size="10">total</text><text x="${tw > (w - left) / 2 ? left + 4 : left + tw + 4}" y="${H + 40}" font-size="11" fill="${tw > (w - left) / 2 ? "#fff" : "#222"}">${fmt(total)} cycles to step ${Math.max(at, 0)}</text>`;
+    s += `<text x="${left}" y="${H + 56}" font-size="10" fill="#666">0</text><text x="${w - 10}" y="${H + 56}" font-size="10" fill="#666" text-anchor="end">${fmt(scale.total)}</text></svg>`;
+    const key = data.key.causes.filter((_, c) => used.has(c)).map(([name, colour]) => `<span class="chip" style="background:${colour}"></span>${esc(name)}`).join("");
+    const shared = data.runs.length > 1 ? " (every run on the same scale)" : "";
+    return `<h4>Cycles by cause${shared}</h4>${s}<div class="key">${key || "<span class='empty'>no cycles yet</span>"}</div>`;
+  }
+
+  draw(Math.max(-1, Math.min(cur, data.last)));
+  return {
+    update(next, step) {
+      data = next;
+      hw = [];
+      draw(Math.max(-1, Math.min(step, data.last)));
+    },
+    moved(step) {
+      if (step !== cur && (step < 0 || (step >= Math.max(data.lo, 0) && step <= data.hi))) draw(step);
+    },
+  };
+}
+// -- anywidget --
+export default {
+  render({ model, el }) {
+    el.id = el.id || "mkp-" + Math.random().toString(36).slice(2);
+    const player = mkteachPlayer(el, model.get("data"), model);
+    model.on("change:data", () => player.update(model.get("data"), model.get("step")));
+    model.on("change:step", () => player.moved(model.get("step")));
+  },
+};
