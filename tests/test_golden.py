@@ -6,7 +6,6 @@ does. A change meant to change traces rewrites `tests/golden/traces.json` (`pyth
 import json
 
 import pytest
-
 from golden import GOLDEN, dump, key, runs
 
 KNOWN = json.loads(GOLDEN.read_text())

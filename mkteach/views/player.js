@@ -5,7 +5,7 @@
 function mkteachPlayer(el, data, model) {
   const NS = "http://www.w3.org/2000/svg";
   const MAX_MSGS = 12, BARS = 40;
-  let cur = data.step, timer = null, hw = [];
+  let cur = data.step, timer = null, hw = [], scaleCache = null;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   const fmt = (n) => n.toLocaleString("en-US");
   el.innerHTML = "";
@@ -19,7 +19,7 @@ function mkteachPlayer(el, data, model) {
 .mkp .mkp-events{min-height:2.6em;margin:4px 0 8px;padding:4px 6px;background:#f7f7f7;border-left:3px solid #888}
 .mkp .mkp-row{display:flex;gap:10px;margin-bottom:8px}
 .mkp .mkp-cell{flex:1 1 0;min-width:0;border:1px solid #ddd;border-radius:4px;padding:6px 8px;overflow-x:auto}
-.mkp h4{margin:0 0 4px;font-size:13px}
+.mkp h4{margin:0 0 4px;font-size:13px;font-weight:600}
 .mkp .mkp-run{font-weight:600;color:#555;font-size:12px;margin-bottom:2px}
 .mkp pre{margin:2px 0 6px;background:#fbfbfb;border:1px solid #eee;font:12px/1.4 monospace;padding:2px 0;overflow-x:auto}
 .mkp pre .ln{display:inline-block;width:3.2em;color:#999;text-align:right;padding-right:6px}
@@ -147,6 +147,7 @@ function mkteachPlayer(el, data, model) {
     const table = threadsAt(r, at);
     html += "<table><tr><th>thread</th><th>space</th><th>state: what it waits for</th></tr>";
     html += table.map(([name, space, state]) => `<tr class="${name === who ? "me" : ""}"><td>${name === who ? "▶ " : ""}${esc(name)}</td><td>${esc(space)}</td><td>${esc(state)}</td></tr>`).join("");
+    if (!table.length) html += "<tr><td colspan=3 class='empty'>no threads yet</td></tr>";
     return html + "</table>";
   }
 
@@ -169,7 +170,7 @@ function mkteachPlayer(el, data, model) {
     const h = py(Math.max(...scene.nodes.map((n) => n[1]))) + 34;
     let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
     for (const [x1, d1, x2, d2, ghost] of scene.edges) {
-      s += `<line x1="${px(x1)}" y1="${py(d1)}" x2="${px(x2)}" y2="${py(d2)}" stroke="${ghost ? data.key.nodes.flushed_colour || "#d62728" : "#999"}" ${ghost ? 'stroke-dasharray="3 3"' : ""}/>`;
+      s += `<line x1="${px(x1)}" y1="${py(d1)}" x2="${px(x2)}" y2="${py(d2)}" stroke="${ghost ? "#d62728" : "#999"}" ${ghost ? 'stroke-dasharray="3 3"' : ""}/>`;
     }
     for (const [x, d, label, rights, mark] of scene.nodes) {
       const cx = px(x), cy = py(d);
@@ -260,7 +261,7 @@ function mkteachPlayer(el, data, model) {
     let out = "";
     r.units.forEach((u, j) => {
       const unit = st.units[j], cw = Math.max(3, Math.min(14, Math.floor(640 / u.sets))), ch = 13;
-      const left = 48, w = left + u.sets * cw + 10, h = 4 + u.ways * ch + 16;
+      const left = 48, w = left + u.sets * cw + 30, h = 4 + u.ways * ch + 16;
       const mine = touched[j] ? Object.keys(touched[j][0]).map(Number) : [];
       let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
       for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + way * ch + 10}" text-anchor="end" font-size="10">way ${way}</text>`;
@@ -290,12 +291,14 @@ function mkteachPlayer(el, data, model) {
     return total;
   }
   function costScale(ats) {
+    if (scaleCache && scaleCache.data === data) return scaleCache;
     let step = 1, total = 1;
     data.runs.forEach((r, i) => {
       for (const c of r.cost) step = Math.max(step, c.reduce((a, [, v]) => a + v, 0));
-      total = Math.max(total, totalAt(r, ats[i]));
+      total = Math.max(total, totalAt(r, Math.min(r.last, data.hi)));
     });
-    return { step: nice(step), total: nice(total) };
+    scaleCache = { data, step: nice(step), total: nice(total) };
+    return scaleCache;
   }
   function nice(v) {
     const p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
@@ -328,7 +331,7 @@ function mkteachPlayer(el, data, model) {
     s += `<text x="${left}" y="${H + 56}" font-size="10" fill="#666">0</text><text x="${w - 10}" y="${H + 56}" font-size="10" fill="#666" text-anchor="end">${fmt(scale.total)}</text></svg>`;
     const key = data.key.causes.filter((_, c) => used.has(c)).map(([name, colour]) => `<span class="chip" style="background:${colour}"></span>${esc(name)}`).join("");
     const shared = data.runs.length > 1 ? " (every run on the same scale)" : "";
-    return `<h4>Cycles by cause${shared}</h4>${s}<div class="key">${key || "<span class='empty'>no cycles yet</span>"}</div>`;
+    return `<h4>Cycles by cause${shared}: each step's cycles stacked by cause, and the total so far</h4>${s}<div class="key">${key || "<span class='empty'>no cycles yet</span>"}</div>`;
   }
 
   draw(Math.max(-1, Math.min(cur, data.last)));

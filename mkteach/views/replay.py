@@ -15,14 +15,14 @@ import linecache
 from pathlib import Path
 from typing import Any
 
+from ..hw import kernels as k
 from ..kernel import deltas as d
 from .common import CAUSE_COLOURS, KIND_COLOURS, events_until
-from ..hw import kernels as k
 from .hardware import OWNER_COLOURS
+from .ipc import MESSAGE_KINDS, message_label
 from .tree import NODE_KINDS, MappingTreeView
 
 WINDOW = 2_000  # steps of data sent at a time
-MESSAGE_KINDS = ("ipc", "interrupt")
 PLAYER_JS = Path(__file__).with_name("player.js")
 
 
@@ -61,19 +61,6 @@ def program_source(filename: str, line: int, function: str) -> tuple[int, list[s
     while last > line and not lines[last - 1].strip():
         last -= 1
     return first, [text.rstrip("\n") for text in lines[first - 1 : last]]
-
-
-def message_label(e: Any) -> str:
-    """Return the label of a message arrow: its kind and what it carries (a fault: the page)."""
-    kind = e.get("msg_kind", "interrupt" if e.kind == "interrupt" else "short")
-    if kind == "page_fault":
-        words = e.get("words", ())
-        if words:
-            access = "write" if len(words) > 1 and words[1] else "read"
-            return f"page fault: {access} page {words[0] // 4096}"
-        return "page fault"
-    what = e.text.split(": ", 1)[1] if ": " in e.text else ""
-    return f"{kind.replace('_', ' ')}: {what}" if what else kind.replace("_", " ")
 
 
 class RunData:
@@ -249,8 +236,13 @@ def legend() -> dict[str, list]:
     """Return the colour keys the player draws: owners, causes, message kinds, tree nodes."""
     return {
         "owners": [[name, colour] for name, colour in OWNER_COLOURS.items()],
-        "bounds": [[k.BUFFERS, "buffers"], [k.TCBS, "TCB"], [k.DATA, "kernel data"],
-                   [k.CODE, "kernel code"], [k.DESCRIPTORS, "descriptors"]],  # fmt: skip
+        "bounds": [
+            [k.BUFFERS, "buffers"],
+            [k.TCBS, "TCB"],
+            [k.DATA, "kernel data"],
+            [k.CODE, "kernel code"],
+            [k.DESCRIPTORS, "descriptors"],
+        ],  # fmt: skip
         "causes": [[name.replace("_", " "), colour] for name, colour in CAUSE_COLOURS.items()],
         "kinds": [[name.replace("_", " "), colour] for name, colour in KIND_COLOURS.items()],
         "nodes": {state: [name, colour] for state, (name, colour) in NODE_KINDS.items()},

@@ -12,11 +12,10 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..kernel import deltas as d
-from .common import HIGHLIGHT, FigureView, events_at
+from .common import COLLAPSED, HIGHLIGHT, FigureView, events_at
 
 Key = tuple[str, int]
 MAX_TREES = 12
-COLLAPSED = 70  # px: an empty panel is one title line
 NODE_KINDS = {  # highlight -> (legend name, colour)
     "": ("mapping (space:page rights)", "#6b8bd6"),
     "new": ("mapped in this step", HIGHLIGHT["new"]),
