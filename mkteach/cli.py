@@ -21,6 +21,7 @@ from .commands import CommandError, add_commands, run_command, trace_command
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "notebooks/00-start.ipynb"
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
 
 
 def lab_command(extra: list[str]) -> list[str]:
@@ -30,14 +31,16 @@ def lab_command(extra: list[str]) -> list[str]:
     # 127.0.0.1 only, and JupyterLab's random token (printed in the URL it shows)
     command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
                "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               # defaults that answer JupyterLab's "news?" question (no): lab_settings/
+               f"--LabApp.app_settings_dir={LAB_SETTINGS}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to start as root without it
     if (ROOT / START).exists():
         # the URL it prints (and the browser it opens) goes to 00-start, not the Launcher
         start_url = f"/lab/tree/{START}"
         command += [f"--ServerApp.default_url={start_url}", f"--LabApp.default_url={start_url}"]
-        command.append(START)
+        command.append(str(ROOT / START))
     return command + extra
 
 

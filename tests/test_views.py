@@ -244,7 +244,7 @@ def test_the_replay_rebuilds_the_tlb_and_cache_at_every_step(story):
     units = [u["name"] for u in run["units"]]
     sets = [list(u["sets"]) for u in run["hw0"]]
     for step in range(story.steps):
-        for i, (changed, _hits, _misses) in run["hw"][step].items():
+        for i, (changed, _hits, _misses, _touched) in run["hw"][step].items():
             for index, entries in changed.items():
                 sets[int(i)][int(index)] = entries
         state = story.hardware_at(step)

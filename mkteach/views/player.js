@@ -232,7 +232,7 @@ function mkteachPlayer(el, data, model) {
       st.at++;
       const change = r.hw[st.at - r.lo];
       for (const u in change) {
-        const [sets, hits, misses] = change[u], unit = st.units[u];
+        const [sets, hits, misses] = change[u], unit = st.units[u];  // [changed, hits, misses, touched]
         for (const k in sets) unit.sets[k] = sets[k];
         unit.hits = hits;
         unit.misses = misses;
@@ -262,7 +262,7 @@ function mkteachPlayer(el, data, model) {
     r.units.forEach((u, j) => {
       const unit = st.units[j], cw = Math.max(3, Math.min(14, Math.floor(640 / u.sets))), ch = 13;
       const left = 48, w = left + u.sets * cw + 30, h = 4 + u.ways * ch + 16;
-      const mine = touched[j] ? Object.keys(touched[j][0]).map(Number) : [];
+      const mine = touched[j] ? [...Object.keys(touched[j][0]).map(Number), ...touched[j][3]].sort((a, b) => a - b) : [];
       let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
       for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + way * ch + 10}" text-anchor="end" font-size="10">way ${way}</text>`;
       unit.sets.forEach((entries, set) => {

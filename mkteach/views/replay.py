@@ -188,13 +188,21 @@ class RunData:
         ]
         out["hw"] = []
         changes = self.system.executor.hw_changes
+        now = [list(state.units[name]["sets"]) for name in self.units]  # contents so far
         for n in steps:
             step_changes = {}
             for i, (name, u) in enumerate(self.units.items()):
                 change = changes[n].get(name)
-                if change:
-                    sets = {str(k): self._entries(u, c, names) for k, c in change["sets"].items()}
-                    step_changes[str(i)] = [sets, change["hits"], change["misses"]]
+                if not change:
+                    continue
+                new, same = {}, []  # sets whose contents changed; sets touched, unchanged
+                for index, contents in change["sets"].items():
+                    if now[i][index] == contents:
+                        same.append(index)
+                    else:
+                        now[i][index] = contents
+                        new[str(index)] = self._entries(u, contents, names)
+                step_changes[str(i)] = [new, change["hits"], change["misses"], same]
             out["hw"].append(step_changes)
 
     @staticmethod
