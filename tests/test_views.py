@@ -266,7 +266,7 @@ def test_messages_are_labelled_with_kind_and_contents_and_a_fault_with_its_page(
     run = run_of(dashboard(s))
     labels = [m[-1] for m in run["msgs"]]
     assert "page fault: write page 3" in labels
-    assert any(label.startswith("map:") for label in labels)
+    assert any(label.startswith("map page") for label in labels)
     assert "toucher (A)" in run["lanes"]
 
 

@@ -27,7 +27,10 @@ def message_label(e: Event) -> str:
             return f"page fault: {access} page {words[0] // 4096}"
         return "page fault"
     what = e.text.split(": ", 1)[1] if ": " in e.text else ""
-    return f"{kind.replace('_', ' ')}: {what}" if what else kind.replace("_", " ")
+    name = kind.replace("_", " ")
+    if not what or what.startswith(name):  # "map page 18 rw" says its kind already
+        return what or name
+    return f"{name}: {what}"
 
 
 class IpcFlowView(TimelineView):

@@ -95,6 +95,21 @@ function mkteachPlayer(el, data, model) {
     }
   }
 
+  function width() {
+    // the width one run's panel has (the page's, split between the runs compared)
+    const total = el.clientWidth || 1200;
+    return Math.max(340, Math.floor(total / data.runs.length) - 40);
+  }
+  if (typeof ResizeObserver !== "undefined") {
+    let seen = 0;
+    new ResizeObserver(() => {
+      if (el.clientWidth && Math.abs(el.clientWidth - seen) > 30) {
+        seen = el.clientWidth;
+        draw(cur);
+      }
+    }).observe(el);
+  }
+
   // -- one step -----------------------------------------------------------------------------
   function draw(n) {
     const t0 = performance.now();
@@ -194,7 +209,8 @@ function mkteachPlayer(el, data, model) {
     const title = `Messages up to step ${at}`;
     let end = r.msgs.length;
     while (end > 0 && r.msgs[end - 1][0] > at) end--;
-    const shown = r.msgs.slice(Math.max(0, end - MAX_MSGS), end);
+    const fit = Math.max(3, Math.min(MAX_MSGS, Math.floor((width() - 190) / 132)));
+    const shown = r.msgs.slice(Math.max(0, end - fit), end);
     if (!shown.length) return `<h4>${title}: <span class="empty">no message yet</span></h4>`;
     const lanes = [...new Set(shown.flatMap((m) => [m[3], m[4]]))].sort((a, b) => a - b);
     const y = (lane) => 22 + lanes.indexOf(lane) * 34, left = 150, W = 132;
@@ -213,7 +229,7 @@ function mkteachPlayer(el, data, model) {
       const ly = Math.min(y1, y2) - 2;
       s += `<g><title>step ${step} @${fmt(time)} cycles: ${esc(r.lanes[from])} → ${esc(r.lanes[to])}: ${esc(label)}</title>`;
       s += `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${colour}" stroke-width="${now ? 3.5 : 1.6}" marker-end="url(#mkp-a${kind}-${el.id})"/>`;
-      s += `<text x="${x1}" y="${ly}" text-anchor="start" ${now ? 'font-weight="bold"' : ""} fill="#222" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label.length > 24 ? label.slice(0, 23) + "…" : label)}</text>`;
+      s += `<text x="${x1}" y="${ly}" text-anchor="start" ${now ? 'font-weight="bold"' : ""} fill="#222" font-size="10.5" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label.length > 23 ? label.slice(0, 22) + "…" : label)}</text>`;
       s += `<text x="${x1}" y="${h - 2}" fill="#888" font-size="10">${step}</text></g>`;
     });
     s += "</svg>";
@@ -260,22 +276,35 @@ function mkteachPlayer(el, data, model) {
     const used = new Set([0]);
     let out = "";
     r.units.forEach((u, j) => {
-      const unit = st.units[j], cw = Math.max(3, Math.min(14, Math.floor(640 / u.sets))), ch = 13;
-      const left = 48, w = left + u.sets * cw + 30, h = 4 + u.ways * ch + 16;
+      // sets across (wrapped into blocks that fit the panel), ways down
+      const unit = st.units[j], ch = 12, left = 48, room = width() - left - 20;
+      let per = u.sets;  // sets per block: halved until a block fits at 5 px a set
+      while (per > 8 && per * 5 > room) per = Math.ceil(per / 2);
+      const cw = Math.max(5, Math.min(14, Math.floor(room / per))), blocks = Math.ceil(u.sets / per);
+      const bh = u.ways * ch + 16, h = 4 + blocks * bh, w = left + per * cw + 20;
       const mine = touched[j] ? [...Object.keys(touched[j][0]).map(Number), ...touched[j][3]].sort((a, b) => a - b) : [];
+      const at_ = (set) => [left + (set % per) * cw, 4 + Math.floor(set / per) * bh];
       let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
-      for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + way * ch + 10}" text-anchor="end" font-size="10">way ${way}</text>`;
+      for (let block = 0; block < blocks; block++) {
+        for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + block * bh + way * ch + 9}" text-anchor="end" font-size="10">way ${way}</text>`;
+        const first = block * per, last = Math.min(u.sets, first + per) - 1;
+        for (const t of [...new Set([first, last])]) {
+          const [x, y] = at_(t);
+          s += `<text x="${x + cw / 2}" y="${y + u.ways * ch + 11}" text-anchor="${t === first ? "start" : "end"}" font-size="10" fill="#666">set ${t}</text>`;
+        }
+      }
       unit.sets.forEach((entries, set) => {
-        entries.forEach((entry, way) => {
-          const [code, label] = entryInfo(r, u, entry);
+        const [x, y] = at_(set);
+        for (let way = 0; way < u.ways; way++) {
+          const [code, label] = way < entries.length ? entryInfo(r, u, entries[way]) : [0, "empty"];
           used.add(code);
-          s += `<rect x="${left + set * cw}" y="${4 + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[code][1]}"><title>set ${set}, way ${way}: ${esc(label)}</title></rect>`;
-        });
-        for (let way = entries.length; way < u.ways; way++) s += `<rect x="${left + set * cw}" y="${4 + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[0][1]}"><title>set ${set}, way ${way}: empty</title></rect>`;
+          s += `<rect x="${x}" y="${y + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[code][1]}"><title>set ${set}, way ${way}: ${esc(label)}</title></rect>`;
+        }
       });
-      for (const set of mine) s += `<rect x="${left + set * cw - 1}" y="3" width="${cw + 1}" height="${u.ways * ch + 1}" fill="none" stroke="#000" stroke-width="1.5"/>`;
-      const ticks = [...new Set([0, Math.floor(u.sets / 2), u.sets - 1])];
-      for (const t of ticks) s += `<text x="${left + t * cw + cw / 2}" y="${h - 2}" text-anchor="middle" font-size="10" fill="#666">set ${t}</text>`;
+      for (const set of mine) {
+        const [x, y] = at_(set);
+        s += `<rect x="${x - 0.5}" y="${y - 1}" width="${cw + 0.5}" height="${u.ways * ch + 1}" fill="none" stroke="#000" stroke-width="1.2"/>`;
+      }
       s += "</svg>";
       const what = u.line ? "cache" : "TLB";
       out += `<div><b>${esc(u.name)}</b> (${what}: ${u.sets} sets × ${u.ways} ways): ${fmt(unit.hits)} hits, ${fmt(unit.misses)} misses so far${mine.length ? `; this step touched ${mine.length > 6 ? mine.length + " sets" : "set" + (mine.length > 1 ? "s " : " ") + mine.join(", ")} (outlined)` : ""}</div>${s}`;
@@ -306,8 +335,9 @@ function mkteachPlayer(el, data, model) {
   }
   function cost(r, at, scale) {
     const total = at >= 0 ? totalAt(r, at) : 0;
-    const first = Math.max(r.lo, at - BARS + 1), n = Math.max(0, at - first + 1);
-    const left = 58, bw = 12, H = 120, w = left + BARS * bw + 20;
+    const bars = Math.min(BARS, Math.floor((width() - 78) / 12));
+    const first = Math.max(r.lo, at - bars + 1), n = Math.max(0, at - first + 1);
+    const left = 58, bw = 12, H = 120, w = Math.min(left + BARS * bw + 20, width());
     let s = `<svg width="${w}" height="${H + 62}" xmlns="${NS}">`;
     for (let t = 0; t <= 4; t++) {
       const v = (scale.step * t) / 4, yy = 6 + H - (H * t) / 4;
