@@ -18,7 +18,7 @@ function mkteachPlayer(el, data, model) {
 .mkp input[type=range]{width:420px}
 .mkp .mkp-events{min-height:2.6em;margin:4px 0 8px;padding:4px 6px;background:#f7f7f7;border-left:3px solid #888}
 .mkp .mkp-row{display:flex;gap:10px;margin-bottom:8px}
-.mkp .mkp-cell{flex:1 1 0;min-width:0;border:1px solid #ddd;border-radius:4px;padding:6px 8px;overflow-x:auto}
+.mkp .mkp-cell{flex:1 1 0;min-width:0;border:1px solid #ddd;border-radius:4px;padding:6px 8px;overflow-x:auto;contain:content}
 .mkp h4{margin:0 0 4px;font-size:13px;font-weight:600}
 .mkp .mkp-run{font-weight:600;color:#555;font-size:12px;margin-bottom:2px}
 .mkp pre{margin:2px 0 6px;background:#fbfbfb;border:1px solid #eee;font:12px/1.4 monospace;padding:2px 0;overflow-x:auto}
@@ -130,17 +130,35 @@ function mkteachPlayer(el, data, model) {
         return head + `<b>step ${at}</b> @${fmt(r.time[k])} cycles: ` + lines.join("; ") + ended;
       })
       .join("<br>");
-    const cells = (name, f) => {
-      rows[name].innerHTML = runs.map((r, i) => `<div class="mkp-cell">${runs.length > 1 ? `<div class="mkp-run">${esc(r.label)}</div>` : ""}${f(r, ats[i], i)}</div>`).join("");
-    };
-    cells("program", program);
-    cells("tree", tree);
-    cells("ipc", ipc);
-    cells("hardware", hardware);
+    cellsFor(runs);
     const scale = costScale(ats);
-    cells("cost", (r, at, i) => cost(r, at, scale));
+    runs.forEach((r, i) => {
+      put("program", i, program(r, ats[i]));
+      put("tree", i, tree(r, ats[i]));
+      put("ipc", i, ipc(r, ats[i]));
+      hardware(bodies.hardware[i], r, ats[i], i);
+      put("cost", i, cost(r, ats[i], scale));
+    });
     el.dataset.step = n;
     el.dataset.renderMs = (performance.now() - t0).toFixed(2);
+  }
+
+  // Each view keeps one panel per run; a panel's HTML is replaced only when it changed.
+  let bodies = {}, bodiesOf = null;
+  function cellsFor(runs) {
+    if (bodiesOf === runs) return;
+    for (const name in rows) {
+      rows[name].innerHTML = runs.map((r) => `<div class="mkp-cell">${runs.length > 1 ? `<div class="mkp-run">${esc(r.label)}</div>` : ""}<div class="mkp-body"></div></div>`).join("");
+      bodies[name] = [...rows[name].querySelectorAll(".mkp-body")];
+    }
+    bodiesOf = runs;
+  }
+  function put(name, i, html) {
+    const body = bodies[name][i];
+    if (body._html !== html) {
+      body.innerHTML = html;
+      body._html = html;
+    }
   }
 
   // -- the program pane -----------------------------------------------------------------------
@@ -240,9 +258,16 @@ function mkteachPlayer(el, data, model) {
 
   // -- the TLBs and caches --------------------------------------------------------------------
   function hardwareAt(r, i, at) {
+    // the TLB and cache contents after `at`: from the nearest earlier checkpoint (one every
+    // 64 steps, kept as they are passed), applying each step's changes
+    const copy = (units) => units.map((u) => ({ sets: u.sets.slice(), hits: u.hits, misses: u.misses }));
     let st = hw[i];
-    if (!st || st.run !== r || st.at > at) {
-      st = hw[i] = { run: r, at: r.lo - 1, units: r.hw0.map((u) => ({ sets: u.sets.slice(), hits: u.hits, misses: u.misses })) };
+    if (!st || st.run !== r) st = hw[i] = { run: r, at: r.lo - 1, units: copy(r.hw0), marks: new Map() };
+    if (st.at > at) {
+      let best = r.lo - 1;
+      for (const k of st.marks.keys()) if (k <= at && k > best) best = k;
+      st.units = copy(best < r.lo ? r.hw0 : st.marks.get(best));
+      st.at = best;
     }
     while (st.at < at) {
       st.at++;
@@ -253,6 +278,7 @@ function mkteachPlayer(el, data, model) {
         unit.hits = hits;
         unit.misses = misses;
       }
+      if ((st.at - r.lo) % 64 === 63 && !st.marks.has(st.at)) st.marks.set(st.at, copy(st.units));
     }
     return st;
   }
@@ -270,47 +296,79 @@ function mkteachPlayer(el, data, model) {
     const space = tag > 0 ? r.spaces[tag - 1] : null;
     return [owners.indexOf("user"), `page ${page} of ${space || "the current large space"}`];
   }
-  function hardware(r, at, i) {
-    if (!r.units.length) return "<h4>TLB and cache: <span class='empty'>none (hardware models off)</span></h4>";
+  function hardware(body, r, at, i) {
+    // The grids are built once per run and width; a step only recolours the cells that
+    // changed and moves the outlines of the sets it touched.
+    if (!r.units.length) {
+      body.innerHTML = "<h4>TLB and cache: <span class='empty'>none (hardware models off)</span></h4>";
+      return;
+    }
     const st = hardwareAt(r, i, at), touched = at >= 0 ? r.hw[at - r.lo] || {} : {};
+    const room = width() - 68;
+    if (body._run !== r || body._room !== room) gridInto(body, r, room);
+    body.querySelector("h4").textContent = `TLB and cache after step ${at}: what each entry holds (LRU way first)`;
     const used = new Set([0]);
-    let out = "";
     r.units.forEach((u, j) => {
-      // sets across (wrapped into blocks that fit the panel), ways down
-      const unit = st.units[j], ch = 12, left = 48, room = width() - left - 20;
+      const unit = st.units[j], g = body._grids[j];
+      unit.sets.forEach((entries, set) => {
+        for (let way = 0; way < u.ways; way++) {
+          const cell = g.cells[set * u.ways + way], entry = entries[way];
+          const key = entry === undefined ? "" : String(entry);
+          if (cell._key === key) {
+            used.add(cell._code);
+            continue;
+          }
+          const [code, label] = entry === undefined ? [0, "empty"] : entryInfo(r, u, entry);
+          cell.setAttribute("fill", data.key.owners[code][1]);
+          cell.firstChild.textContent = `set ${set}, way ${way}: ${label}`;
+          cell._key = key;
+          cell._code = code;
+          used.add(code);
+        }
+      });
+      const mine = touched[j] ? [...Object.keys(touched[j][0]).map(Number), ...touched[j][3]].sort((a, b) => a - b) : [];
+      g.outline.innerHTML = mine.map((set) => {
+        const [x, y] = g.at(set);
+        return `<rect x="${x - 0.5}" y="${y - 1}" width="${g.cw + 0.5}" height="${u.ways * g.ch + 1}" fill="none" stroke="#000" stroke-width="1.2"/>`;
+      }).join("");
+      const what = u.line ? "cache" : "TLB";
+      g.head.innerHTML = `<b>${esc(u.name)}</b> (${what}: ${u.sets} sets × ${u.ways} ways): ${fmt(unit.hits)} hits, ${fmt(unit.misses)} misses so far${mine.length ? `; this step touched ${mine.length > 6 ? mine.length + " sets" : "set" + (mine.length > 1 ? "s " : " ") + mine.join(", ")} (outlined)` : ""}`;
+    });
+    const key = data.key.owners.filter((_, c) => used.has(c)).map(([name, colour]) => `<span class="chip" style="background:${colour};border:1px solid #ccc"></span>${esc(name)}`).join("");
+    const keyEl = body.querySelector(".key");
+    const keyHtml = key + `<span class="chip" style="background:none;border:1.5px solid #000"></span>sets this step touched`;
+    if (keyEl._html !== keyHtml) keyEl.innerHTML = keyEl._html = keyHtml;
+  }
+  function gridInto(body, r, room) {
+    // one SVG per unit: sets across (wrapped into blocks that fit `room`), ways down
+    let html = "<h4></h4>";
+    const layout = r.units.map((u) => {
       let per = u.sets;  // sets per block: halved until a block fits at 5 px a set
       while (per > 8 && per * 5 > room) per = Math.ceil(per / 2);
-      const cw = Math.max(5, Math.min(14, Math.floor(room / per))), blocks = Math.ceil(u.sets / per);
-      const bh = u.ways * ch + 16, h = 4 + blocks * bh, w = left + per * cw + 20;
-      const mine = touched[j] ? [...Object.keys(touched[j][0]).map(Number), ...touched[j][3]].sort((a, b) => a - b) : [];
-      const at_ = (set) => [left + (set % per) * cw, 4 + Math.floor(set / per) * bh];
-      let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
+      const cw = Math.max(5, Math.min(14, Math.floor(room / per))), ch = 12, left = 48;
+      const blocks = Math.ceil(u.sets / per), bh = u.ways * ch + 16;
+      const at = (set) => [left + (set % per) * cw, 4 + Math.floor(set / per) * bh];
+      let s = `<div class="mkp-unit"></div><svg width="${left + per * cw + 20}" height="${4 + blocks * bh}" xmlns="${NS}">`;
       for (let block = 0; block < blocks; block++) {
         for (let way = 0; way < u.ways; way++) s += `<text x="${left - 4}" y="${4 + block * bh + way * ch + 9}" text-anchor="end" font-size="10">way ${way}</text>`;
         const first = block * per, last = Math.min(u.sets, first + per) - 1;
         for (const t of [...new Set([first, last])]) {
-          const [x, y] = at_(t);
+          const [x, y] = at(t);
           s += `<text x="${x + cw / 2}" y="${y + u.ways * ch + 11}" text-anchor="${t === first ? "start" : "end"}" font-size="10" fill="#666">set ${t}</text>`;
         }
       }
-      unit.sets.forEach((entries, set) => {
-        const [x, y] = at_(set);
-        for (let way = 0; way < u.ways; way++) {
-          const [code, label] = way < entries.length ? entryInfo(r, u, entries[way]) : [0, "empty"];
-          used.add(code);
-          s += `<rect x="${x}" y="${y + way * ch}" width="${cw - 0.5}" height="${ch - 1}" fill="${data.key.owners[code][1]}"><title>set ${set}, way ${way}: ${esc(label)}</title></rect>`;
-        }
-      });
-      for (const set of mine) {
-        const [x, y] = at_(set);
-        s += `<rect x="${x - 0.5}" y="${y - 1}" width="${cw + 0.5}" height="${u.ways * ch + 1}" fill="none" stroke="#000" stroke-width="1.2"/>`;
+      for (let set = 0; set < u.sets; set++) {
+        const [x, y] = at(set);
+        for (let way = 0; way < u.ways; way++) s += `<rect class="c" x="${x}" y="${y + way * ch}" width="${cw - 0.5}" height="${ch - 1}"><title></title></rect>`;
       }
-      s += "</svg>";
-      const what = u.line ? "cache" : "TLB";
-      out += `<div><b>${esc(u.name)}</b> (${what}: ${u.sets} sets × ${u.ways} ways): ${fmt(unit.hits)} hits, ${fmt(unit.misses)} misses so far${mine.length ? `; this step touched ${mine.length > 6 ? mine.length + " sets" : "set" + (mine.length > 1 ? "s " : " ") + mine.join(", ")} (outlined)` : ""}</div>${s}`;
+      html += s + `<g class="outline"></g></svg>`;
+      return { cw, ch, at };
     });
-    const key = data.key.owners.filter((_, c) => used.has(c)).map(([name, colour]) => `<span class="chip" style="background:${colour};border:1px solid #ccc"></span>${esc(name)}`).join("");
-    return `<h4>TLB and cache after step ${at}: what each entry holds (LRU way first)</h4>${out}<div class="key">${key}<span class="chip" style="background:none;border:1.5px solid #000"></span>sets this step touched</div>`;
+    body.innerHTML = html + `<div class="key"></div>`;
+    const svgs = body.querySelectorAll("svg"), heads = body.querySelectorAll(".mkp-unit");
+    body._grids = layout.map((g, j) => ({ ...g, cells: [...svgs[j].querySelectorAll("rect.c")], outline: svgs[j].querySelector("g.outline"), head: heads[j] }));
+    body._run = r;
+    body._room = room;
   }
 
   // -- the cost of each step ------------------------------------------------------------------
