@@ -19,7 +19,7 @@ import traitlets
 from .cost import CostView
 from .hardware import HardwareView
 from .ipc import IpcFlowView
-from .replay import PLAYER_JS, RunData, replay_data, replay_html, run_label
+from .replay import HTML_WINDOW, PLAYER_JS, WINDOW, RunData, replay_data, replay_html, run_label
 from .stepper import Stepper
 from .tree import MappingTreeView
 
@@ -95,8 +95,13 @@ class Dashboard(anywidget.AnyWidget):
         return [v.figure(step) for v in self.views]
 
     def html(self) -> str:
-        """Return a self-contained HTML replay of the window shown (steps with no kernel)."""
-        return replay_html({**self.data, "step": self.step}, f"mkteach-replay-{next(_ids)}")
+        """Return a self-contained HTML replay (it steps with no kernel): the whole run, or for
+        a run longer than the live window, the HTML_WINDOW steps around the step shown."""
+        if self.last < WINDOW:
+            data = {**self.data, "step": self.step}
+        else:
+            data = replay_data(self.runs, self.step, self.labels, size=HTML_WINDOW)
+        return replay_html(data, f"mkteach-replay-{next(_ids)}")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | dict:
         """Return the widget, a self-contained HTML replay and a line of text, so that a

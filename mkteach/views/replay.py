@@ -22,7 +22,8 @@ from .hardware import OWNER_COLOURS
 from .ipc import MESSAGE_KINDS, message_label
 from .tree import NODE_KINDS, MappingTreeView
 
-WINDOW = 2_000  # steps of data sent at a time
+WINDOW = 2_000  # steps of data the live dashboard holds at a time
+HTML_WINDOW = 500  # steps a long run's saved HTML replay holds (a shorter run: all of it)
 PLAYER_JS = Path(__file__).with_name("player.js")
 
 
@@ -257,10 +258,13 @@ def legend() -> dict[str, list]:
     }
 
 
-def replay_data(runs: list[RunData], step: int, labels: list[str] | None = None) -> dict:
-    """Return the replay of every run for the window that holds `step` (runs step together)."""
+def replay_data(
+    runs: list[RunData], step: int, labels: list[str] | None = None, size: int = WINDOW
+) -> dict:
+    """Return the replay of every run for the window of `size` steps that holds `step` (the
+    runs step together)."""
     last = max(r.system.steps - 1 for r in runs)
-    lo, hi = window_around(last, step)
+    lo, hi = window_around(last, step, size)
     built = [r.build(lo, hi) for r in runs]
     for data, label in zip(built, labels or [], strict=False):
         data["label"] = label
