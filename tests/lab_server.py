@@ -281,3 +281,30 @@ def ping_pong(folder: Path, steps: int) -> Path:
     """Write a notebook with one dashboard over a ping-pong run of about `steps` steps."""
     return write_notebook(folder / f"steps-{steps}.ipynb", PING_PONG,
                           f"board = dashboard(ping_pong({steps}))\nboard")  # fmt: skip
+
+
+def measure_stepping(steps: int) -> dict:
+    """Return how long a dashboard step takes in JupyterLab in headless Chromium (median, p90
+    and worst ms, click to painted frame) on a ping-pong run of `steps` steps, and the bytes
+    the page received while the notebook ran (for `make bench`)."""
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="mkteach-bench-views-"))
+    try:
+        notebook = ping_pong(folder, steps)
+        with start_lab(folder) as (url, token), sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            received = [0]
+            page.on("websocket", lambda ws: ws.on(
+                "framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload))
+            ))  # fmt: skip
+            run_all_cells(page, url, token, notebook.name, timeout_ms=300_000)
+            drawn = "() => document.querySelector('.mkp')?.dataset.step"
+            page.wait_for_function(drawn, timeout=120_000)
+            sent = received[0]
+            times = stepping_times(page, 0)
+            browser.close()
+        return {**times, "run_steps": steps, "bytes_sent": sent}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -101,15 +101,23 @@ def click(page, label: str, index: int = 0) -> None:
     page.locator(".mkp").nth(index).get_by_role("button", name=label).click()
 
 
+def shoot(locator, name: str) -> None:
+    """Save a screenshot of what `locator` shows as build/screenshots/`name`.png (scrolled into
+    view first: JupyterLab draws only the cells on screen)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    locator.scroll_into_view_if_needed()
+    locator.page.wait_for_timeout(300)
+    locator.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
 def screenshot_views(page, prefix: str) -> None:
     """Save a screenshot of each view of the first dashboard and of every plotly figure."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     board = page.locator(".mkp").first
-    board.locator(".mkp-bar").screenshot(path=str(SCREENSHOTS / f"{prefix}-controls.png"))
+    shoot(board.locator(".mkp-bar"), f"{prefix}-controls")
     for view in VIEWS:
-        board.locator(f".mkp-{view}").screenshot(path=str(SCREENSHOTS / f"{prefix}-{view}.png"))
+        shoot(board.locator(f".mkp-{view}"), f"{prefix}-{view}")
     for i, figure in enumerate(page.locator(".js-plotly-plot").all()):
-        figure.screenshot(path=str(SCREENSHOTS / f"{prefix}-figure-{i}.png"))
+        shoot(figure, f"{prefix}-figure-{i}")
 
 
 def test_mkteach_lab_opens_the_start_notebook_with_no_pop_up(browser):
@@ -262,8 +270,7 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
         page.reload()
     assert page.locator("img").count() >= len(figures)  # the static figures
     assert browser.errors == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(".mkp").first.screenshot(path=str(SCREENSHOTS / "html-export-dashboard.png"))
+    shoot(page.locator(".mkp").first, "html-export-dashboard")
 
 
 def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser):
@@ -277,5 +284,4 @@ def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser)
         text = page.inner_text("body")
         assert "Traceback" not in text
         browser.check_no_widget_errors()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator(".mkp").first.screenshot(path=str(SCREENSHOTS / "chapter-02-dashboard.png"))
+        shoot(page.locator(".mkp").first, "chapter-02-dashboard")
