@@ -40,7 +40,7 @@ def lab_command(extra: list[str]) -> list[str]:
         # the URL it prints (and the browser it opens) goes to 00-start, not the Launcher
         start_url = f"/lab/tree/{START}"
         command += [f"--ServerApp.default_url={start_url}", f"--LabApp.default_url={start_url}"]
-        command.append(str(ROOT / START))
+        command.append(START)  # relative to ROOT, where main() runs it
     return command + extra
 
 

@@ -88,12 +88,12 @@ def start_lab(root: Path, timeout: float = 60):
 def start_mkteach_lab(timeout: float = 60):
     """Run `mkteach lab` as a student would (fresh Jupyter dirs, no news setting made for it);
     yield the URL it printed and its log; stop it afterwards."""
-    from mkteach.cli import lab_command
+    from mkteach.cli import ROOT, lab_command
 
     home = Path(tempfile.mkdtemp(prefix="mkteach-cli-lab-"))
     token, port = secrets.token_hex(16), free_port()
     command = lab_command(["--no-browser", f"--port={port}", f"--IdentityProvider.token={token}"])
-    with _server(command, lab_env(home), home, Path.cwd()) as (proc, log):
+    with _server(command, lab_env(home), home, ROOT) as (proc, log):  # as main() runs it
         _wait_until_up(f"http://127.0.0.1:{port}", token, proc, timeout, log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
