@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -66,6 +67,7 @@ def main(paths: list[str]) -> int:
     """Execute each notebook, saying what it stored; return the exit code."""
     import kaleido
 
+    warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly 7 + kaleido
     if "BROWSER_PATH" not in os.environ and Path(CHROMIUM).exists():
         os.environ["BROWSER_PATH"] = CHROMIUM
     kaleido.start_sync_server(silence_warnings=True)  # one browser for every image
