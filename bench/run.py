@@ -7,7 +7,9 @@ Measured here, side by side:
 - ipc: call/reply round trips per second between two threads in different spaces, on the kernel
   alone (`System(hardware=False)`) and on the full model (TLB, caches, cycle costs), both with the
   trace, against a SimPy ping-pong of the same shape (two processes, two stores) in the same run.
-  Targets: kernel alone >= 2x SimPy's message rate, full model >= 0.5x.
+  Targets: kernel alone >= 0.3x SimPy's message rate, full model >= 0.15x.
+- scale: a 100k-step ping-pong: memory per step (target <= 1 KB), and the slowest of 20 jumps of
+  state_at / hardware_at to random steps, the first included (target <= 20 ms).
 - mapdb: building a derivation tree of 10k / 50k / 100k mappings, flushing a subtree of half of
   them, and flushing a fixed subtree of 1,000 while the total grows; through the Kernel directly
   (map and flush only: no executor, no trace, no hardware) and through System (every map and flush
@@ -161,7 +163,7 @@ def bench_ipc(rounds: int = 5_000, repeat: int = 7) -> dict:
             "max_round_trips_per_s": round(max(rates)),
         }
     out["long_run"] = long_run(4 * rounds)
-    for name, target in (("kernel_only", 2.0), ("full_model", 0.5)):
+    for name, target in (("kernel_only", 0.3), ("full_model", 0.15)):
         ratios = [m / p for m, p in zip(runs[name], runs["simpy"], strict=True)]
         out[name]["ratio_to_simpy"] = median(ratios)
         out[name]["target_ratio"] = target
@@ -179,6 +181,39 @@ def long_run(rounds: int, repeat: int = 3) -> dict:
             for name, hw in (("kernel_only", False), ("full_model", True))
         },
     }
+
+
+def bench_scale(steps: int = 100_000, jumps: int = 20) -> dict:
+    """Return memory per step of a `steps`-step ping-pong and the slowest random state_at and
+    hardware_at jumps in it (the first call included), on the full model and the kernel alone."""
+    import random
+    import tracemalloc
+
+    out: dict = {"steps": steps, "targets": {"bytes_per_step": 1024, "jump_ms": 20}}
+    for name, hardware in (("full_model", True), ("kernel_only", False)):
+        s = System(machine="i486", frames=64, hardware=hardware)
+        server = s.create_thread(s.create_space("A"), ipc_server, name="server")
+        s.create_thread(s.create_space("B"), ipc_client, server, steps // 2, name="client")
+        gc.collect()
+        tracemalloc.start()
+        s.run(max_steps=steps + 10)
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        pick = random.Random(0)
+        worst = {"state_at": 0.0, "hardware_at": 0.0}
+        for _ in range(jumps):
+            step = pick.randrange(s.steps)
+            for what in worst:
+                start = time.perf_counter()
+                getattr(s, what)(step)
+                worst[what] = max(worst[what], (time.perf_counter() - start) * 1000)
+        out[name] = {
+            "bytes_per_step": round(used / s.steps),
+            "state_at_worst_ms": round(worst["state_at"], 2),
+            "hardware_at_worst_ms": round(worst["hardware_at"], 2),
+        }
+    return out
 
 
 # -- 2. Mapping database scale -----------------------------------------------------------------
@@ -445,6 +480,7 @@ def read_junit(path: Path) -> list[tuple[str, str, float, bool]]:
 
 SECTIONS: dict[str, Callable[[], dict]] = {
     "ipc": bench_ipc,
+    "scale": bench_scale,
     "mapdb": bench_mapdb,
     "views": bench_views,
     "course": bench_course,

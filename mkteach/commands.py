@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .errors import KernelError
 from .hw.profiles import PROFILES
-from .kernel.errors import KernelError
-from .sim.trace import to_chrome, to_json
+from .kernel.trace import to_chrome, to_json
 
 
 class CommandError(Exception):

@@ -15,20 +15,19 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from .errors import InvalidArgument
 from .hw.machine import Machine
 from .hw.null import NullMachine
 from .hw.profiles import profile
-from .kernel.errors import InvalidArgument
 from .kernel.fpage import PAGE_SIZE
 from .kernel.ids import ThreadId, interrupt_id
-from .kernel.journal import Event
 from .kernel.kernel import Kernel
 from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
+from .kernel.trace import Event, to_json
 from .sim.executor import Executor, RunSummary
 from .sim.program import ThreadHandle
 from .sim.replay import HardwareSnapshot, Snapshot
-from .sim.trace import to_json
 
 
 class System:
@@ -42,6 +41,7 @@ class System:
         kernel: str = "l3",
         overrides: dict[str, Any] | None = None,
         hardware: bool = True,
+        techniques: dict[str, bool] | None = None,
     ) -> None:
         """Build a system on `machine` (a profile name, with parameter `overrides`) running the
         `kernel` construction variant ("l3" lean, or "mach") with `frames` physical frames.
@@ -55,9 +55,8 @@ class System:
         if not isinstance(hardware, bool):
             raise InvalidArgument(f"hardware must be True or False, not {hardware!r}")
         self.profile = profile(machine, **(overrides or {}))
-        self.machine = (
-            Machine(self.profile, kernel) if hardware else NullMachine(self.profile, kernel)
-        )
+        door = Machine if hardware else NullMachine
+        self.machine = door(self.profile, kernel, techniques)
         self.kernel = Kernel(frames, self.machine)
         self.executor = Executor(self.kernel)
         self.seed = seed
@@ -228,7 +227,7 @@ class System:
         self._check_step(step)
         if self._snapshot is None:
             self._snapshot = Snapshot(self.frames)
-        return self._snapshot.move_to(self.trace, step)
+        return self._snapshot.move_to(self.trace, step, self.executor.checkpoints)
 
     def hardware_at(self, step: int) -> HardwareSnapshot:
         """Return the TLB and cache contents after `step` (-1: before the first)."""

@@ -43,8 +43,8 @@ def key(name: str, machine: str, seed: int, kernel: str, hardware: bool) -> str:
 def dump(name: str, machine: str, seed: int, kernel: str, hardware: bool) -> str:
     """Return the run's JSON trace followed by its summary, as the golden file hashes it."""
     from mkteach import system as system_module
+    from mkteach.kernel.trace import to_json
     from mkteach.scenarios import SCENARIOS
-    from mkteach.sim.trace import to_json
 
     original = system_module.System.__init__
 

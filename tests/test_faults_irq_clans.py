@@ -572,3 +572,38 @@ def test_the_chief_is_the_oldest_living_thread_of_the_chief_space():
     s.run()
 
     assert got == [("successor", ids["member"], ids["outsider"])]
+
+
+def test_a_fault_waiting_in_the_pagers_queue_fails_when_the_pager_ends():
+    s = System(frames=16)
+    pager_space, user = s.create_space("Pager"), s.create_space("User")
+
+    def lazy_pager(t):
+        yield t.send(t.id, words=(0,), timeout=0)  # busy with something else, then gone
+
+    def reader(t):
+        yield t.load(3 * s.page_size)
+
+    pid = s.create_thread(pager_space, lazy_pager, name="pager")
+    rid = s.create_thread(user, reader, name="reader", pager=pid, priority=200)
+    summary = s.run()
+    (failed,) = summary.failed
+    assert failed.thread == rid and "its pager" in failed.message and "ended" in failed.message
+    assert any(e.kind == "thread_end" and e.get("failed") for e in s.trace)
+
+
+def test_a_fault_the_pager_received_fails_when_the_pager_ends_before_answering():
+    s = System(frames=16)
+    pager_space, user = s.create_space("Pager"), s.create_space("User")
+
+    def quitting_pager(t):
+        yield t.wait()  # takes the fault message, then returns without an answer
+
+    def reader(t):
+        yield t.load(3 * s.page_size)
+
+    pid = s.create_thread(pager_space, quitting_pager, name="pager")
+    rid = s.create_thread(user, reader, name="reader", pager=pid)
+    summary = s.run()
+    assert [f.thread for f in summary.failed] == [rid]
+    assert "page fault could not be served" in summary.failed[0].message

@@ -15,7 +15,7 @@ from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from mkteach import KernelError, System
-from mkteach.kernel.errors import (
+from mkteach.errors import (
     AlignmentError,
     InvalidArgument,
     MappingConflict,

@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 
 from mkteach import KernelError, System
-from mkteach.kernel.errors import (
+from mkteach.errors import (
     AlignmentError,
     InvalidArgument,
     MappingConflict,

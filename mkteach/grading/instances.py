@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..kernel.errors import KernelError
+from ..errors import KernelError
 from ..system import System
 
 SIGMA0 = "sigma0"

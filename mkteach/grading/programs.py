@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..kernel.errors import KernelError
+from ..errors import KernelError
 from ..system import System
 from .feedback import Feedback, check_failed, finish
 from .instances import instance

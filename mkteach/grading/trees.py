@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..kernel.errors import KernelError
+from ..errors import KernelError
 from ..system import System
 from .feedback import Feedback, check_failed, finish
 from .instances import SIGMA0, MemOp, apply_ops, as_op, instance, memory_ops

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..kernel.errors import InvalidArgument
+from ..errors import InvalidArgument
 
 
 class Cache:

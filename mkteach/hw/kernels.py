@@ -17,9 +17,10 @@ under 1 KB; Mach: "about 500 instructions" more per kernel call) and never tuned
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..kernel.errors import InvalidArgument
+from ..errors import InvalidArgument
+from .techniques import TECHNIQUES
 
 KERNEL_BASE = 0xF000_0000  # physical = virtual; far above the user frames a course uses
 DESCRIPTORS = KERNEL_BASE  # IDT and GDT: the trap hardware reads a gate and a descriptor
@@ -53,6 +54,8 @@ class KernelVariant:
     description: str
     paths: dict[str, Path]
     copies: int  # how many times string bytes are copied (1: directly, 2: via a kernel buffer)
+    techniques: dict[str, bool] = field(default_factory=dict)  # defaults, see techniques.py
+    fixed: frozenset[str] = frozenset()  # techniques its paths describe whole (not switchable)
 
 
 HOT_TCB = ((0, 32), (-32, 32))  # TCB header (state, queues) and the top of the kernel stack
@@ -72,6 +75,7 @@ L3 = KernelVariant(
         "unmap_page": Path(12, (0x400, 64), ((0x100, 32),)),
     },
     copies=1,
+    techniques=dict.fromkeys(TECHNIQUES, True),
 )
 
 MACH_TCB = ((0, 128), (-256, 256))
@@ -90,6 +94,11 @@ MACH = KernelVariant(
         "unmap_page": Path(100, (0x4400, 512), ((0xA000, 128),)),
     },
     copies=2,
+    # [recalled] Mach 3.0's mach_msg trap sends and receives in one kernel entry, so a call is
+    # one entry; its paths above already include a scheduler pass, message buffers and port
+    # lookups, so those four techniques are off in it and cannot be switched.
+    techniques={name: name == "combined_call" for name in TECHNIQUES},
+    fixed=frozenset(set(TECHNIQUES) - {"combined_call"}),
 )
 
 VARIANTS = {v.name: v for v in (L3, MACH)}

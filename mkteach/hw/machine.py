@@ -25,7 +25,9 @@ from .kernels import (
     tcb_address,
     variant,
 )
+from .log import ChangeLog, Touched, Units
 from .profiles import Profile
+from .techniques import EXTRA_WORK, MESSAGE_BUFFERS, Extra, check_techniques
 from .tlb import TLB
 
 KERNEL_TAG = -1  # TLB tag of kernel pages (mapped in every space)
@@ -36,9 +38,11 @@ SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 class Machine:
     """A processor with its TLBs and caches, running one kernel variant, charging cycles."""
 
-    def __init__(self, profile: Profile, kernel: str = "l3") -> None:
+    def __init__(self, profile: Profile, kernel: str = "l3", techniques: object = None) -> None:
         p = self.profile = profile
         self.variant: KernelVariant = variant(kernel)
+        self.techniques = technique_settings(self.variant, techniques)
+        self.extras = extra_work(self.variant, self.techniques)
         self.dtlb = TLB(p.tlb_entries, p.tlb_assoc, "dtlb" if p.itlb_entries else "tlb")
         self.itlb = (
             TLB(p.itlb_entries, min(p.tlb_assoc, p.itlb_entries), "itlb")
@@ -60,6 +64,8 @@ class Machine:
         self.current_space: int | None = None
         self.loaded_large: int | None = None  # whose page table the MMU holds
         self._costs: dict[str, int] = {}  # the current step's cycles by cause, in charge order
+        self._plans: dict[tuple, tuple] = {}  # access plans of kernel paths (see `plan`)
+        self._keep: list[tuple] = []
 
     # -- accounting -----------------------------------------------------------------------------
 
@@ -120,16 +126,24 @@ class Machine:
         """Charge entering and leaving the kernel for `thread` and running kernel `path`."""
         p = self.profile
         self.charge("trap", p.trap_enter_cycles + p.trap_exit_cycles)
-        self.touch_data(TRAP_SPANS)
+        self.run_lines(self.dtlb, self.dcache, self.plan(TRAP_SPANS))
         self.run_path(self.variant.paths[path], thread)
+
+    def ipc_entry(self, thread: Any, kind: str) -> None:
+        """Charge the kernel entries of IPC operation `kind`: one, or two for call and
+        reply_and_wait when the kernel has no combined send-and-receive call."""
+        self.kernel_entry(thread, "ipc")
+        if kind in ("call", "reply_and_wait") and not self.techniques["combined_call"]:
+            self.kernel_entry(thread, "ipc")
 
     def run_path(self, path: Path, thread: Any = None) -> None:
         """Execute `path` for `thread`: instructions, code fetches, data and TCB accesses."""
         self.charge("instructions", path.instructions * self.profile.cpi)
-        self.fetch_code(CODE + path.code[0], path.code[1])
-        self.touch_data((DATA + off, size) for off, size in path.data)
+        code, data = self.path_plans(path)
+        self.run_lines(self.itlb, self.icache, code)
+        self.run_lines(self.dtlb, self.dcache, data)
         if thread is not None and not thread.is_interrupt:
-            self.touch_data(self.tcb_spans(thread, path.tcb))
+            self.run_lines(self.dtlb, self.dcache, self.tcb_plan(thread, path.tcb))
 
     def tcb_spans(self, thread: Any, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """Return absolute (address, size) spans of `spans` inside `thread`'s TCB."""
@@ -139,23 +153,109 @@ class Machine:
 
     def fetch_code(self, address: int, size: int) -> None:
         """Fetch kernel code bytes through the instruction TLB and cache."""
-        self.kernel_lines(self.itlb, self.icache, self.icache.lines_of(address, size))
+        self.run_lines(
+            self.itlb, self.icache, self.lines(self.itlb, self.icache, [(address, size)])
+        )
 
     def touch_data(self, spans: Iterable[tuple[int, int]]) -> None:
         """Read or write kernel data bytes through the data TLB and cache."""
-        for address, size in spans:
-            self.kernel_lines(self.dtlb, self.dcache, self.dcache.lines_of(address, size))
+        self.run_lines(self.dtlb, self.dcache, self.lines(self.dtlb, self.dcache, spans))
 
-    def kernel_lines(self, tlb: TLB, cache: Cache, lines: Iterable[int]) -> None:
-        """Access kernel memory line by line: translate each line through `tlb` (unless kernel
-        space bypasses the TLB), then read it through `cache`, charging every miss."""
+    # -- access plans: where each line of a kernel path goes in the TLB and the cache --------------
+
+    def lines(self, tlb: TLB, cache: Cache, spans: Iterable[tuple[int, int]]) -> tuple:
+        """Return the access plan of `spans`: per line, (TLB set, TLB key, cache set, line tag).
+
+        Lines are in the order the bytes are touched; the TLB key is None where kernel space
+        bypasses the TLB (MIPS kseg0).
+        """
         p = self.profile
-        translate = not p.kernel_unmapped
-        for line in lines:  # the hottest loop of the full model: about 25 lines per IPC
-            if translate and not tlb.lookup(KERNEL_TAG, line // p.page_size):
-                self.charge("tlb_miss", p.tlb_miss_cycles)
-            if not cache.access(line):
-                self.charge("cache_miss", p.cache_miss_cycles)
+        plan = []
+        for address, size in spans:
+            for line in cache.lines_of(address, size):
+                page = line // p.page_size
+                key = None if p.kernel_unmapped else (KERNEL_TAG, page)
+                tag = line // cache.line
+                plan.append((page % tlb.n_sets, key, tag % cache.n_sets, tag))
+        return tuple(plan)
+
+    def plan(self, spans: tuple[tuple[int, int], ...]) -> tuple:
+        """Return the (cached) access plan of fixed kernel data `spans` (absolute addresses)."""
+        key = (id(spans), "data")
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self.lines(self.dtlb, self.dcache, spans)
+            self._keep.append(spans)  # the id stays this tuple's as long as the machine lives
+        return plan
+
+    def path_plans(self, path: Any) -> tuple[tuple, tuple]:
+        """Return the (cached) access plans of a kernel path's code and data (Path or Extra)."""
+        key = (id(path), "path")
+        plans = self._plans.get(key)
+        if plans is None:
+            code = self.lines(self.itlb, self.icache, [(CODE + path.code[0], path.code[1])])
+            data = self.lines(self.dtlb, self.dcache, [(DATA + o, n) for o, n in path.data])
+            plans = self._plans[key] = (code, data)
+            self._keep.append(path)
+        return plans
+
+    def tcb_plan(self, thread: Any, spans: tuple[tuple[int, int], ...]) -> tuple:
+        """Return the (cached) access plan of `spans` inside `thread`'s TCB."""
+        key = (id(spans), thread.task, thread.number)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self.lines(self.dtlb, self.dcache, self.tcb_spans(thread, spans))
+            self._plans[key] = plan
+            self._keep.append(spans)
+        return plan
+
+    def run_lines(self, tlb: TLB, cache: Cache, plan: tuple) -> None:
+        """Access kernel memory line by line as `plan` says: translate each line through `tlb`,
+        then read it through `cache` (both LRU), charging every miss.
+
+        The hottest loop of the full model (about 25 lines per IPC): it does the TLB's and the
+        cache's lookups inline, and charges misses once per cause, in the order they first
+        occurred, which is what charging each miss as it happens would record.
+        """
+        tsets, tdirty, tassoc = tlb.sets, tlb.dirty, tlb.assoc
+        csets, cdirty, cassoc = cache.sets, cache.dirty, cache.assoc
+        tlb_misses = cache_misses = 0
+        first = None
+        for tidx, tkey, cidx, tag in plan:
+            if tkey is not None:
+                tdirty.add(tidx)
+                entries = tsets[tidx]
+                if tkey in entries:
+                    entries.move_to_end(tkey)
+                else:
+                    tlb_misses += 1
+                    first = first or "tlb_miss"
+                    if len(entries) >= tassoc:
+                        entries.popitem(last=False)
+                    entries[tkey] = None
+            cdirty.add(cidx)
+            lines = csets[cidx]
+            if tag in lines:
+                lines.move_to_end(tag)
+            else:
+                cache_misses += 1
+                first = first or "cache_miss"
+                if len(lines) >= cassoc:
+                    lines.popitem(last=False)
+                lines[tag] = None
+        translated = 0 if self.profile.kernel_unmapped else len(plan)
+        tlb.hits += translated - tlb_misses
+        tlb.misses += tlb_misses
+        cache.hits += len(plan) - cache_misses
+        cache.misses += cache_misses
+        if first is None:
+            return
+        p = self.profile
+        charges = {"tlb_miss": tlb_misses * p.tlb_miss_cycles,
+                   "cache_miss": cache_misses * p.cache_miss_cycles}  # fmt: skip
+        later = "cache_miss" if first == "tlb_miss" else "tlb_miss"
+        self.charge(first, charges[first])
+        self.charge(later, charges[later])
 
     def miss_if(self, missed: bool) -> None:
         """Charge a cache miss when `missed`."""
@@ -167,6 +267,8 @@ class Machine:
     def transfer(self, sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
         """Charge moving a message from sender to receiver: the receiver's TCB, string copies."""
         self.run_path(self.variant.paths["transfer"], receiver)
+        for extra in self.extras:
+            self.run_extra(extra, sender, receiver, words)
         if string_bytes:
             copies = self.variant.copies
             self.charge("copy", copies * (string_bytes // 4) * self.profile.cpi)
@@ -174,6 +276,24 @@ class Machine:
                 base = BUFFERS + (thread.task * 16 + thread.number) % 256 * 0x10000
                 for _ in range(copies):
                     self.touch_data([(base, string_bytes)])
+
+    def run_extra(self, extra: Extra, sender: Any, receiver: Any, words: int) -> None:
+        """Execute the extra work of a technique that is off, for one message transfer."""
+        self.charge(
+            "instructions", (extra.instructions + extra.per_word * words) * self.profile.cpi
+        )
+        code, data = self.path_plans(extra)
+        self.run_lines(self.itlb, self.icache, code)
+        self.run_lines(self.dtlb, self.dcache, data)
+        for role in extra.threads:
+            thread = sender if role == "sender" else receiver
+            if not thread.is_interrupt:
+                self.run_lines(self.dtlb, self.dcache, self.tcb_plan(thread, extra.tcb))
+        if extra.buffer:
+            size = 8 + 4 * words  # a message descriptor and the words
+            for thread in (sender, receiver):
+                slot = (thread.task * 16 + thread.number) % 256
+                self.touch_data([(DATA + MESSAGE_BUFFERS + slot * 256, size)])
 
     def user_access(self, space_id: int, page: int, frame: int, offset: int, write: bool,
                     fetch: bool = False) -> None:  # fmt: skip
@@ -197,17 +317,47 @@ class Machine:
         """Return the machine's TLBs and caches by name (a unified one appears once)."""
         return dict(self.units)
 
-    def take_state_changes(self) -> dict[str, Any]:
-        """Return what changed in the TLBs and caches since the last call, and their counters.
+    def change_log(self) -> ChangeLog:
+        """Return an empty log for this machine's per-step TLB and cache changes."""
+        return ChangeLog(list(self.units))
 
-        {name: {"sets": {index: contents}, "hits": n, "misses": n}}: enough to rebuild the
-        hardware state after any step (the executor stores one per step).
+    def take_state_changes(self) -> tuple[Touched, tuple[tuple[int, int], ...]]:
+        """Return what the TLBs and caches touched since the last call, and their counters.
+
+        (touched, counters): touched is ((unit index, set index, contents), ...) for every set
+        accessed, counters (hits, misses) per unit: enough to rebuild the hardware after any
+        step (the executor keeps one per step in the `change_log`).
         """
-        return {
-            name: {"sets": unit.take_changes(), "hits": unit.hits, "misses": unit.misses}
-            for name, unit in self.units.items()
-        }
+        touched = []
+        for u, unit in enumerate(self.units.values()):
+            sets = unit.sets
+            touched += [(u, index, tuple(sets[index])) for index in sorted(unit.dirty)]
+            unit.dirty.clear()
+        counters = tuple((unit.hits, unit.misses) for unit in self.units.values())
+        return tuple(touched), counters
+
+    def hardware_state(self) -> Units:
+        """Return a copy of every unit's contents and counters (a checkpoint)."""
+        return {name: {"sets": [tuple(s) for s in unit.sets], "hits": unit.hits,
+                       "misses": unit.misses} for name, unit in self.units.items()}  # fmt: skip
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""
         self.charge("idle", cycles)
+
+
+def technique_settings(kernel: KernelVariant, techniques: object) -> dict[str, bool]:
+    """Return `kernel`'s technique settings with `techniques` ({name: bool}) applied."""
+    return check_techniques(techniques, kernel.techniques, kernel.name, kernel.fixed)
+
+
+def extra_work(kernel: KernelVariant, settings: dict[str, bool]) -> tuple[Extra, ...]:
+    """Return the extra work per message of the techniques switched off in `kernel`.
+
+    A technique that `kernel`'s paths describe whole adds nothing: its cost is in them already.
+    """
+    return tuple(
+        EXTRA_WORK[name]
+        for name, on in settings.items()
+        if not on and name in EXTRA_WORK and name not in kernel.fixed
+    )

@@ -13,15 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from .kernels import KernelVariant, variant
+from .log import ChangeLog
 from .profiles import Profile
+from .techniques import check_techniques
 
 
 class NullMachine:
     """A machine door that charges nothing and models no TLB, cache or address-space switch."""
 
-    def __init__(self, profile: Profile, kernel: str = "l3") -> None:
+    def __init__(self, profile: Profile, kernel: str = "l3", techniques: object = None) -> None:
         self.profile = profile  # kept for the clock rate (now_us) and for labels
         self.variant: KernelVariant = variant(kernel)
+        self.techniques = check_techniques(
+            techniques, self.variant.techniques, self.variant.name, self.variant.fixed
+        )
         self._idle: list[int] = []
 
     # -- accounting: only idle time is ever charged ------------------------------------------------
@@ -38,8 +43,16 @@ class NullMachine:
         total, self._idle = sum(self._idle), []
         return (("idle", total),)
 
-    def take_state_changes(self) -> dict[str, Any]:
+    def change_log(self) -> ChangeLog:
+        """Return an empty log: there is no hardware to change."""
+        return ChangeLog(())
+
+    def take_state_changes(self) -> tuple[tuple, tuple]:
         """Return what changed in the TLBs and caches: nothing, there are none."""
+        return (), ()
+
+    def hardware_state(self) -> dict[str, Any]:
+        """Return the hardware's contents: none."""
         return {}
 
     def structures(self) -> dict[str, Any]:
@@ -56,6 +69,9 @@ class NullMachine:
 
     def kernel_entry(self, thread: Any, path: str) -> None:
         """Do nothing: entering the kernel costs nothing here."""
+
+    def ipc_entry(self, thread: Any, kind: str) -> None:
+        """Do nothing: IPC kernel entries cost nothing here."""
 
     def transfer(self, sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
         """Do nothing: moving a message costs nothing here."""

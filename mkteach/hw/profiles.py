@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from ..kernel.errors import InvalidArgument
+from ..errors import InvalidArgument
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Rights are "r" (read) or "rw" (read-write); "r" is a subset of "rw".
 
 from __future__ import annotations
 
-from .errors import AlignmentError, InvalidArgument
+from ..errors import AlignmentError, InvalidArgument
 
 PAGE_SIZE = 4096
 VIRTUAL_PAGES = 2**20  # a 4 GB space of 4 KB pages
@@ -56,3 +56,21 @@ def check_page(page: object, order: int = 0, what: str = "page") -> int:
     if page + size > VIRTUAL_PAGES:
         raise InvalidArgument(f"the fpage at {what} {page} of {size} pages runs past the space")
     return page
+
+
+def place_item(
+    page: int, order: int, send_base: int, window: int, window_order: int
+) -> tuple[int, int, int]:
+    """Return (source page, destination page, order) of a map item placed as in L4 X.2.
+
+    The item's send fpage is 2**order pages at `page`, the receive window 2**window_order pages
+    at `window`; the smaller decides, and the send base b picks the part: a smaller fpage lands at
+    window + (b mod window size, rounded down to a multiple of the fpage size); a larger one gives
+    its window-sized part at page + (b mod fpage size, rounded down to a multiple of the window
+    size), mapped onto the whole window. A size mismatch is no error.
+    """
+    if order <= window_order:
+        offset = send_base % (1 << window_order) >> order << order
+        return page, window + offset, order
+    offset = send_base % (1 << order) >> window_order << window_order
+    return page + offset, window, window_order

@@ -20,6 +20,13 @@ class ThreadId:
     number: int
     version: int
     label: str = field(default="", compare=False, repr=False)
+    _hash: int = field(default=0, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.task, self.number, self.version)))
+
+    def __hash__(self) -> int:  # ids are dictionary keys on every kernel path: hashed once
+        return self._hash
 
     @property
     def is_interrupt(self) -> bool:

@@ -5,7 +5,7 @@ node it was mapped from; `grant` rewrites the granter's node in place; `flush` r
 read-only) everything below a node. Each space also has a page table (page -> node) so lookups
 are direct. The tree and the page tables always agree; `check_invariants` says so.
 
-All changes go through four primitives (`_insert`, `_remove_leaf`, `_set_rights`, `_move`),
+All changes go through four public primitives (`insert`, `remove_leaf`, `set_rights`, `move`),
 each of which records a delta in the journal; the public operations check first, then call them.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import MappingConflict, NotMapped, RightsError, Sigma0Error
 from . import deltas as d
-from .errors import MappingConflict, NotMapped, RightsError, Sigma0Error
 from .fpage import check_order, check_page, check_rights, wider_than
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class MappingDatabase:
 
     # -- primitives: the only code that changes trees and page tables -------------------------
 
-    def _insert(
+    def insert(
         self, space: AddressSpace, page: int, frame: int, rights: str, parent: Mapping | None
     ) -> Mapping:
         """Add a leaf node below `parent` (or a root when None) and enter it in the page table."""
@@ -107,10 +107,10 @@ class MappingDatabase:
         self.record(d.Mapped(space.name, page, frame, rights, parent.name if parent else None))
         return node
 
-    def _remove_leaf(self, node: Mapping) -> None:
+    def remove_leaf(self, node: Mapping) -> None:
         """Remove a node without children from its tree and its page table."""
         if node.children:
-            raise AssertionError("_remove_leaf: node still has children")
+            raise AssertionError("remove_leaf: node still has children")
         if node.parent is None:
             del self.roots[node.frame]
         else:
@@ -119,13 +119,13 @@ class MappingDatabase:
         parent = node.parent.name if node.parent else None
         self.record(d.Unmapped(node.space.name, node.page, node.frame, node.rights, parent))
 
-    def _set_rights(self, node: Mapping, rights: str) -> None:
+    def set_rights(self, node: Mapping, rights: str) -> None:
         """Change a node's rights (the kernel only narrows them)."""
         if rights != node.rights:
             self.record(d.RightsChanged(node.space.name, node.page, node.rights, rights))
             node.rights = rights
 
-    def _move(self, node: Mapping, space: AddressSpace, page: int, rights: str) -> None:
+    def move(self, node: Mapping, space: AddressSpace, page: int, rights: str) -> None:
         """Rewrite `node` in place to belong to (space, page): the tree around it is unchanged."""
         old = node.name
         old_rights = node.rights
@@ -144,18 +144,18 @@ class MappingDatabase:
         """Remove `node` and everything derived from it, children first; return how many."""
         doomed = list(node.subtree())
         for victim in reversed(doomed):
-            self._remove_leaf(victim)
+            self.remove_leaf(victim)
         return len(doomed)
 
     def restrict_subtree(self, node: Mapping, rights: str, include_self: bool) -> None:
         """Narrow to `rights` every node derived from `node` (and `node` itself if asked)."""
         for victim in node.subtree():
             if (victim is not node or include_self) and wider_than(victim.rights, rights):
-                self._set_rights(victim, rights)
+                self.set_rights(victim, rights)
 
     def add_root(self, sigma0: AddressSpace, frame: int) -> None:
         """Give σ0 the identity mapping page `frame` -> `frame`, the root of the frame's tree."""
-        self._insert(sigma0, frame, frame, "rw", None)
+        self.insert(sigma0, frame, frame, "rw", None)
 
     # -- map, grant, flush: check first, then act ----------------------------------------------
 
@@ -230,10 +230,10 @@ class MappingDatabase:
             if old is not None:
                 self.remove_subtree(old)
             if grant:
-                self._move(node, dst, page, rights)
+                self.move(node, dst, page, rights)
                 self.restrict_subtree(node, rights, include_self=False)
             else:
-                self._insert(dst, page, node.frame, rights, node)
+                self.insert(dst, page, node.frame, rights, node)
 
     def check_flush(
         self, space: AddressSpace, page: int, rights: str, order: int, include_self: bool

@@ -2,7 +2,7 @@
 
 A message has a register part (`words`, "short IPC"), strings copied between spaces ("long IPC")
 and map/grant items (fpages). A result is what an IPC operation returns to its caller: the received
-message, or `.error` naming why the IPC failed ("timeout", "no_partner", "no_window", "cut", ...).
+message, or `.error` naming why the IPC failed ("timeout", "no_partner", "no_window", ...).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 from .fpage import check_order, check_page, check_rights
 from .ids import ThreadId
 
@@ -20,12 +20,17 @@ MAX_STRING_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Item:
-    """A map or grant item: the sender's fpage (page, 2**order pages) passed with `rights`."""
+    """A map or grant item: the sender's fpage (page, 2**order pages) passed with `rights`.
+
+    `send_base` (in pages) says where in the receiver's window the fpage lands, or which part of
+    a larger fpage is passed (L4 X.2; see `fpage.place_item`).
+    """
 
     page: int
     rights: str
     order: int
     grant: bool
+    send_base: int = 0
 
     @property
     def size(self) -> int:
@@ -36,7 +41,8 @@ class Item:
         """Return a short text such as 'map page 4 (x4) rw'."""
         verb = "grant" if self.grant else "map"
         many = f" (x{self.size})" if self.order else ""
-        return f"{verb} page {self.page}{many} {self.rights}"
+        base = f" base {self.send_base}" if self.send_base else ""
+        return f"{verb} page {self.page}{many} {self.rights}{base}"
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,11 @@ class Result:
         return f"{head}: {body}{err}>"
 
 
+def failure(error: str, detail: str, state: object = None) -> Result:
+    """Return a failed IPC result, keeping a pending reply error of reply_and_wait."""
+    return Result(error=error, detail=detail, reply_error=getattr(state, "reply_error", None))
+
+
 def make_message(
     words: object = (),
     strings: object = (),
@@ -135,6 +146,8 @@ def make_message(
     w = _as_tuple(words, "words")
     if len(w) > MAX_WORDS:
         raise InvalidArgument(f"a message holds at most {MAX_WORDS} words, not {len(w)}")
+    if _empty(strings) and _empty(map) and _empty(grant) and all(type(x) is int for x in w):
+        return Message(w, (), (), label)  # a short message: words only, all plain ints
     for x in w:
         if not isinstance(x, int) or isinstance(x, bool):
             raise InvalidArgument(
@@ -165,6 +178,11 @@ def check_window(window: object) -> tuple[int, int] | None:
     return (check_page(window[0], order, "window page"), order)
 
 
+def _empty(value: object) -> bool:
+    """Return True for the empty tuple, the default of strings=, map= and grant=."""
+    return isinstance(value, tuple) and not value
+
+
 def _as_tuple(value: object, what: str) -> tuple:
     """Return `value` as a tuple when it is a list or tuple; raise InvalidArgument otherwise."""
     if isinstance(value, tuple | list):
@@ -173,12 +191,21 @@ def _as_tuple(value: object, what: str) -> tuple:
 
 
 def _item(value: object, grant: bool) -> Item:
-    """Return an Item from (page, rights, order); raise InvalidArgument otherwise."""
+    """Return an Item from (page, rights[, order[, send_base]]); raise InvalidArgument otherwise."""
     what = "grant" if grant else "map"
-    if not isinstance(value, tuple | list) or len(value) not in (2, 3):
+    if not isinstance(value, tuple | list) or len(value) not in (2, 3, 4):
         raise InvalidArgument(
-            f"each {what} item is (page, rights, order), e.g. {what}=[(4, 'rw', 0)], not {value!r}"
+            f"each {what} item is (page, rights, order) or (page, rights, order, send_base), "
+            f"e.g. {what}=[(4, 'rw', 0)], not {value!r}"
         )
     page, rights, *rest = value
     order = check_order(rest[0] if rest else 0)
-    return Item(check_page(page, order, f"{what} item page"), check_rights(rights), order, grant)
+    base = rest[1] if len(rest) > 1 else 0
+    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+        raise InvalidArgument(
+            f"a {what} item's send base (its 4th element) must be an int >= 0, in pages: where "
+            f"in the receiver's window the fpage lands (e.g. {what}=[(4, 'rw', 0, 2)]), not "
+            f"{base!r}"
+        )
+    page = check_page(page, order, f"{what} item page")
+    return Item(page, check_rights(rights), order, grant, base)

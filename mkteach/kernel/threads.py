@@ -124,11 +124,16 @@ class Scheduler:
 
     def __init__(self) -> None:
         self.queues: dict[int, deque[Thread]] = {}
+        self.order: list[deque[Thread]] = []  # the queues, highest priority first
 
     def make_ready(self, thread: Thread) -> None:
         """Append `thread` to the back of its priority's queue unless it is queued already."""
         if not thread.queued:
-            self.queues.setdefault(thread.priority, deque()).append(thread)
+            queue = self.queues.get(thread.priority)
+            if queue is None:
+                queue = self.queues[thread.priority] = deque()
+                self.order = [self.queues[p] for p in sorted(self.queues, reverse=True)]
+            queue.append(thread)
             thread.queued = True
 
     def remove(self, thread: Thread) -> None:
@@ -139,8 +144,7 @@ class Scheduler:
 
     def pop(self) -> Thread | None:
         """Return and dequeue the next thread to run, or None when none is ready."""
-        for priority in sorted(self.queues, reverse=True):
-            queue = self.queues[priority]
+        for queue in self.order:
             if queue:
                 thread = queue.popleft()
                 thread.queued = False

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from ..kernel.errors import InvalidArgument, KernelError
+from ..errors import InvalidArgument, KernelError
 from ..kernel.ids import ThreadId
-from ..kernel.journal import Event
 from ..kernel.kernel import Kernel
 from ..kernel.ops import OPERATIONS
 from ..kernel.threads import Dead, Ready, Receiving, Thread
+from ..kernel.trace import Event
+from .replay import CHECKPOINT_INTERVAL, Checkpoint, capture
 
 T = TypeVar("T")
 
@@ -118,8 +119,9 @@ class Executor:
         self.kernel = kernel
         self.machine = kernel.machine
         self.trace: list[Event] = []
-        self.hw_changes: list[dict] = []  # per step: what changed in the TLBs and caches
-        self.cycles = 0
+        self.hw_changes = self.machine.change_log()  # per step: what the TLBs and caches did
+        self.checkpoints: dict[int, Checkpoint] = {}  # steps taken -> the kernel state then
+        self.started = 0  # the clock when the current step began
         self.steps = 0
         self.in_step = False
         self.stepping: ThreadId | None = None  # the thread whose entry the current step is
@@ -127,13 +129,18 @@ class Executor:
         self.locations: list[tuple[str, int, str] | None] = []
         self._location: tuple[str, int, str] | None = None
 
+    @property
+    def cycles(self) -> int:
+        """Return the simulated clock in cycles (the kernel's clock: one clock, one place)."""
+        return self.kernel.now
+
     # -- one step -------------------------------------------------------------------------------
 
     def step(self) -> list[Event]:
         """Perform one kernel entry or hardware event; return its events ([] if nothing can)."""
         if self.in_step:
             raise KernelError("step() cannot be called from inside a program: programs yield")
-        self.kernel.now = self.cycles
+        self.started = self.kernel.now
         self.in_step = True
         try:
             happened = self._one_step()
@@ -145,7 +152,7 @@ class Executor:
         """Do the next thing that can happen; return False when nothing can."""
         k = self.kernel
         due = k.next_deadline()
-        if due is not None and due[0] <= self.cycles:
+        if due is not None and due[0] <= k.now:
             k.fire_timeout(due[1])
             return True
         irq = k.deliverable_interrupt()
@@ -159,7 +166,7 @@ class Executor:
             self._run_thread(thread)
             return True
         if due is not None:
-            self.machine.idle(due[0] - self.cycles)
+            self.machine.idle(due[0] - k.now)
             k.now = due[0]
             k.fire_timeout(due[1])
             return True
@@ -194,40 +201,28 @@ class Executor:
         try:
             k.enter(thread, op)
         except KernelError as e:
-            k.journal.note("error", f"{thread.name}: {op.kind} refused: {e}", thread.id)
+            k.note("error", f"{thread.name}: {op.kind} refused: {e}", thread.id)
             k.set_state(thread, Ready(throw=e))
 
     def _close_step(self, keep: bool) -> list[Event]:
         """Freeze the step's notes into events, advance the clock, and append to the trace."""
-        notes = self.kernel.journal.take()
         costs = self.machine.take_costs()
         changes = self.machine.take_state_changes()
+        stepping, self.stepping = self.stepping, None
+        events = self.kernel.journal.close(self.steps, self.started, costs, stepping)
+        self.kernel.now = self.started  # the step's cost is what moves the clock
         location, self._location = self._location, None
         if not keep:
             return []
         self.hw_changes.append(changes)
         self.locations.append(location)
-        total = sum(c for _, c in costs)
-        main = self._main_note(notes)
-        events = [
-            Event(self.steps, n.kind, self.cycles, total if i == main else 0, n.thread, n.ids,
-                  n.text, tuple(n.info.items()), tuple(n.deltas), costs if i == main else ())
-            for i, n in enumerate(notes)
-        ]  # fmt: skip
-        self.cycles += total
+        self.kernel.now += sum(c for _, c in costs)
         self.steps += 1
         self.trace.extend(events)
+        if self.steps % CHECKPOINT_INTERVAL == 0:
+            self.checkpoints[self.steps] = capture(self.kernel, len(self.trace))
+            self.hw_changes.checkpoints[self.steps] = self.machine.hardware_state()
         return events
-
-    def _main_note(self, notes: list) -> int:
-        """Return the index of the note that carries the step's cost: the stepping thread's
-        kernel entry (a program may have called, say, raise_interrupt before it), else the first."""
-        stepping, self.stepping = self.stepping, None
-        if stepping is not None:
-            for i, note in enumerate(notes):
-                if note.thread == stepping:
-                    return i
-        return 0
 
     def setup(self, action: Callable[[], T]) -> T:
         """Run a direct kernel call (map, create_thread...) as its own step; return its value.
@@ -236,7 +231,7 @@ class Executor:
         """
         if self.in_step:
             return action()
-        self.kernel.now = self.cycles
+        self.started = self.kernel.now
         try:
             value = action()
         except BaseException:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kernel.errors import InvalidArgument
+from ..errors import InvalidArgument
 from ..kernel.fpage import check_order, check_page, check_rights
 from ..kernel.ids import ThreadId
 from ..kernel.messages import check_window, make_message

@@ -9,12 +9,52 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from ..hw.log import ChangeLog
 from ..kernel import deltas as d
-from ..kernel.journal import Event
 from ..kernel.kernel import Kernel
 from ..kernel.mapdb import AddressSpace, Lookup, derivation_graph
+from ..kernel.trace import Event
+
+CHECKPOINT_INTERVAL = 1024  # steps between the executor's checkpoints of kernel and hardware
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The kernel state after some step, as a Snapshot holds it, and the trace events before.
+
+    `mappings` lists every mapping below σ0's as (space, page, frame, rights, parent key) in
+    pre-order, so re-inserting them in order rebuilds each tree with its children in order.
+    """
+
+    applied: int
+    spaces: tuple[tuple[int, str, str | None], ...]
+    mappings: tuple[tuple[str, int, int, str, tuple[str, int]], ...]
+    threads: tuple[tuple[str, tuple[str, str, str]], ...]
+    memory: tuple[tuple[int, Any], ...]
+
+
+def capture(kernel: Kernel, applied: int) -> Checkpoint:
+    """Return a checkpoint of the live `kernel` after `applied` trace events."""
+    spaces = tuple((s.id, s.name, s.chief.name if s.chief else None)
+                   for s in kernel.spaces.values() if s is not kernel.sigma0)  # fmt: skip
+    mappings = tuple(
+        (node.space.name, node.page, node.frame, node.rights, node.parent.name)
+        for root in kernel.mapdb.roots.values()
+        for node in root.subtree()
+        if node.parent is not None
+    )
+    threads = tuple((t.id.to_json(), (t.space.name, t.name, t.state.describe()))
+                    for t in kernel.threads.values())  # fmt: skip
+    return Checkpoint(applied, spaces, mappings, threads, tuple(kernel.memory.items()))
+
+
+def nearest(checkpoints: dict[int, Any], steps: int) -> Any:
+    """Return the checkpoint taken after the most steps, at most `steps`, or None."""
+    at = max((n for n in checkpoints if n <= steps), default=None)
+    return None if at is None else checkpoints[at]
 
 
 class Snapshot:
@@ -24,15 +64,24 @@ class Snapshot:
         self.kernel = Kernel(frames)
         self.kernel.journal = None  # type: ignore[assignment]  # replay records nothing
         self.threads: dict[str, tuple[str, str, str]] = {}  # id key -> (space, name, state)
-        self.memory: dict[int, Any] = {}
+        self.memory: dict[int, Any] = {}  # bytes that hold something other than 0
         self.applied = 0  # events of the trace applied so far
         self.step = -1
 
     # -- moving -----------------------------------------------------------------------------
 
-    def move_to(self, trace: Sequence[Event], step: int) -> Snapshot:
-        """Apply or undo events until the state is the one after `step` (-1: before any)."""
+    def move_to(
+        self, trace: Sequence[Event], step: int, checkpoints: dict[int, Checkpoint] | None = None
+    ) -> Snapshot:
+        """Apply or undo events until the state is the one after `step` (-1: before any).
+
+        With `checkpoints` (steps taken -> the state then, as the executor keeps them), start
+        from the latest one at or before the target when that is nearer than where we are.
+        """
         target = bisect.bisect_right(trace, step, key=lambda e: e.step)
+        start = nearest(checkpoints or {}, step + 1)
+        if start is not None and abs(target - self.applied) > target - start.applied:
+            self.restore(start)
         while self.applied < target:
             for delta in trace[self.applied].deltas:
                 self.apply(delta)
@@ -44,6 +93,19 @@ class Snapshot:
         self.step = step
         return self
 
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Make this snapshot the state a checkpoint holds."""
+        k = self.kernel = Kernel(self.kernel.frames)
+        k.journal = None  # type: ignore[assignment]
+        for space_id, name, chief in checkpoint.spaces:
+            self._space_created(d.SpaceCreated(space_id, name, chief))
+        for space, page, frame, rights, parent in checkpoint.mappings:
+            above = k.spaces[parent[0]].pages[parent[1]]
+            k.mapdb.insert(k.spaces[space], page, frame, rights, above)
+        self.threads = dict(checkpoint.threads)
+        self.memory = {address: value for address, value in checkpoint.memory if value != 0}
+        self.applied = checkpoint.applied
+
     def apply(self, delta: d.Delta) -> None:
         """Change the snapshot as `delta` says."""
         k, db = self.kernel, self.kernel.mapdb
@@ -51,26 +113,29 @@ class Snapshot:
             self._space_created(delta)
         elif isinstance(delta, d.Mapped):
             parent = k.spaces[delta.parent[0]].pages[delta.parent[1]] if delta.parent else None
-            db._insert(k.spaces[delta.space], delta.page, delta.frame, delta.rights, parent)
+            db.insert(k.spaces[delta.space], delta.page, delta.frame, delta.rights, parent)
         elif isinstance(delta, d.Unmapped):
-            db._remove_leaf(k.spaces[delta.space].pages[delta.page])
+            db.remove_leaf(k.spaces[delta.space].pages[delta.page])
         elif isinstance(delta, d.RightsChanged):
-            db._set_rights(k.spaces[delta.space].pages[delta.page], delta.new)
+            db.set_rights(k.spaces[delta.space].pages[delta.page], delta.new)
         elif isinstance(delta, d.Moved):
             node = k.spaces[delta.old_space].pages[delta.old_page]
-            db._move(node, k.spaces[delta.space], delta.page, delta.rights)
+            db.move(node, k.spaces[delta.space], delta.page, delta.rights)
         elif isinstance(delta, d.ThreadState):
             if delta.new:
                 self.threads[delta.thread] = (delta.space, delta.name, delta.new)
             else:
                 del self.threads[delta.thread]
         elif isinstance(delta, d.MemoryWritten):
-            self.memory[delta.address] = delta.new
+            if delta.new == 0:  # unwritten memory reads 0: keep only what differs
+                self.memory.pop(delta.address, None)
+            else:
+                self.memory[delta.address] = delta.new
 
     def revert(self, delta: d.Delta) -> None:
         """Undo `delta`: change the snapshot back to how it was before it."""
         if isinstance(delta, d.SpaceCreated):
-            del self.kernel.spaces[delta.name], self.kernel.space_by_id[delta.space_id]
+            del self.kernel.spaces[delta.name]
         else:
             self.apply(undo(delta))
 
@@ -80,7 +145,6 @@ class Snapshot:
         chief = k.spaces[delta.chief] if delta.chief else None
         space = AddressSpace(delta.name, delta.space_id, chief)
         k.spaces[delta.name] = space
-        k.space_by_id[space.id] = space
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -124,42 +188,27 @@ class HardwareSnapshot:
     """The TLB and cache contents after a given step, rebuilt from per-step changes.
 
     `units[name]` has "sets" (a list, one tuple per set, LRU first), "hits" and "misses".
-    Moving back restarts from the nearest checkpoint (one every CHECKPOINT steps).
+    A move that is nearer from one of the log's checkpoints than from here starts there.
     """
-
-    CHECKPOINT = 256
 
     def __init__(self, shapes: dict[str, int]) -> None:
         self.shapes = shapes  # name -> number of sets
         self.units = self._empty()
         self.applied = 0
         self.step = -1
-        self._checkpoints: dict[int, dict[str, dict[str, Any]]] = {0: self._copy()}
 
     def _empty(self) -> dict[str, dict[str, Any]]:
         """Return empty TLBs and caches of the right shapes."""
         return {n: {"sets": [()] * k, "hits": 0, "misses": 0} for n, k in self.shapes.items()}
 
-    def _copy(self) -> dict[str, dict[str, Any]]:
-        """Return a copy of the current state (sets are tuples, so a shallow copy suffices)."""
-        return {n: {**u, "sets": list(u["sets"])} for n, u in self.units.items()}
-
-    def move_to(self, changes: Sequence[dict[str, Any]], step: int) -> HardwareSnapshot:
-        """Rebuild the state after `step` (-1: before any) from per-step `changes`; return self."""
+    def move_to(self, changes: ChangeLog, step: int) -> HardwareSnapshot:
+        """Rebuild the state after `step` (-1: before any) from the change log; return self."""
         target = step + 1
-        if target < self.applied:
-            start = max(k for k in self._checkpoints if k <= target)
-            self.units = {n: {**u, "sets": list(u["sets"])}
-                          for n, u in self._checkpoints[start].items()}  # fmt: skip
-            self.applied = start
-        while self.applied < target:
-            for name, change in changes[self.applied].items():
-                unit = self.units[name]
-                for index, contents in change["sets"].items():
-                    unit["sets"][index] = contents
-                unit["hits"], unit["misses"] = change["hits"], change["misses"]
-            self.applied += 1
-            if self.applied % self.CHECKPOINT == 0:
-                self._checkpoints.setdefault(self.applied, self._copy())
-        self.step = step
+        start = changes.checkpoint_before(target)
+        if target < self.applied and start is None:
+            self.units, self.applied = self._empty(), 0
+        elif start is not None and (target < self.applied or start[0] > self.applied):
+            self.applied, self.units = start
+        changes.replay(self.units, self.applied, target)
+        self.applied, self.step = target, step
         return self

@@ -12,7 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ..kernel.journal import Event
+from ..kernel.trace import Event
 
 KIND_COLOURS = {
     "short": "#1f77b4",
