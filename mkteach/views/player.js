@@ -198,9 +198,9 @@ function mkteachPlayer(el, data, model) {
     const title = at >= 0 ? `Mapping trees after step ${at}` : "Mapping trees before step 0";
     const scene = at >= 0 ? r.scenes[r.tree[at - r.lo]] : { nodes: [], edges: [] };
     if (!scene.nodes.length) return `<h4>${title}: <span class="empty">nothing mapped outside σ0 yet</span></h4>`;
-    const X = 92, Y = 58, px = (x) => 46 + x * X, py = (d) => 16 + d * Y;
-    const w = px(Math.max(...scene.nodes.map((n) => n[0]))) + 50;
-    const h = py(Math.max(...scene.nodes.map((n) => n[1]))) + 34;
+    const X = 110, Y = 44, px = (x) => 16 + x * X, py = (d) => 14 + d * Y;
+    const w = px(Math.max(...scene.nodes.map((n) => n[0]))) + 100;
+    const h = py(Math.max(...scene.nodes.map((n) => n[1]))) + 16;
     let s = `<svg width="${w}" height="${h}" xmlns="${NS}">`;
     for (const [x1, d1, x2, d2, ghost] of scene.edges) {
       s += `<line x1="${px(x1)}" y1="${py(d1)}" x2="${px(x2)}" y2="${py(d2)}" stroke="${ghost ? "#d62728" : "#999"}" ${ghost ? 'stroke-dasharray="3 3"' : ""}/>`;
@@ -208,11 +208,11 @@ function mkteachPlayer(el, data, model) {
     for (const [x, d, label, rights, mark] of scene.nodes) {
       const cx = px(x), cy = py(d);
       if (mark === "flushed") {
-        s += `<g><title>${esc(label)}: flushed in this step</title><path d="M${cx - 6} ${cy - 6}L${cx + 6} ${cy + 6}M${cx + 6} ${cy - 6}L${cx - 6} ${cy + 6}" stroke="#d62728" stroke-width="3"/><text x="${cx}" y="${cy + 20}" text-anchor="middle" fill="#d62728">${esc(label)}</text></g>`;
+        s += `<g><title>${esc(label)}: flushed in this step</title><path d="M${cx - 6} ${cy - 6}L${cx + 6} ${cy + 6}M${cx + 6} ${cy - 6}L${cx - 6} ${cy + 6}" stroke="#d62728" stroke-width="3"/><text x="${cx + 11}" y="${cy + 4}" fill="#d62728">${esc(label)}</text></g>`;
         continue;
       }
       const [kind, colour] = data.key.nodes[mark] || data.key.nodes[""];
-      s += `<g><title>${esc(label)}, rights ${esc(rights)}: ${esc(kind)}</title><circle cx="${cx}" cy="${cy}" r="8" fill="${colour}" stroke="#333" stroke-width="${mark ? 2 : 0}"/><text x="${cx}" y="${cy + 21}" text-anchor="middle">${esc(label)} ${esc(rights)}</text></g>`;
+      s += `<g><title>${esc(label)}, rights ${esc(rights)}: ${esc(kind)}</title><circle cx="${cx}" cy="${cy}" r="8" fill="${colour}" stroke="#333" stroke-width="${mark ? 2 : 0}"/><text x="${cx + 12}" y="${cy + 4}">${esc(label)} ${esc(rights)}</text></g>`;
     }
     s += "</svg>";
     const used = new Set(scene.nodes.map((n) => n[4]));
@@ -227,12 +227,12 @@ function mkteachPlayer(el, data, model) {
     const title = `Messages up to step ${at}`;
     let end = r.msgs.length;
     while (end > 0 && r.msgs[end - 1][0] > at) end--;
-    const fit = Math.max(3, Math.min(MAX_MSGS, Math.floor((width() - 190) / 132)));
+    const fit = Math.max(2, Math.min(MAX_MSGS, Math.floor((width() - 134) / 160)));
     const shown = r.msgs.slice(Math.max(0, end - fit), end);
     if (!shown.length) return `<h4>${title}: <span class="empty">no message yet</span></h4>`;
     const lanes = [...new Set(shown.flatMap((m) => [m[3], m[4]]))].sort((a, b) => a - b);
-    const y = (lane) => 22 + lanes.indexOf(lane) * 34, left = 150, W = 132;
-    const w = left + shown.length * W + 40, h = 22 + lanes.length * 34 + 6;
+    const y = (lane) => 22 + lanes.indexOf(lane) * 34, left = 124, W = 160;
+    const w = left + shown.length * W + 10, h = 22 + lanes.length * 34 + 6;
     let s = `<svg width="${w}" height="${h}" xmlns="${NS}"><defs>`;
     data.key.kinds.forEach(([, colour], i) => {
       s += `<marker id="mkp-a${i}-${el.id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${colour}"/></marker>`;
@@ -247,7 +247,7 @@ function mkteachPlayer(el, data, model) {
       const ly = Math.min(y1, y2) - 2;
       s += `<g><title>step ${step} @${fmt(time)} cycles: ${esc(r.lanes[from])} → ${esc(r.lanes[to])}: ${esc(label)}</title>`;
       s += `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${colour}" stroke-width="${now ? 3.5 : 1.6}" marker-end="url(#mkp-a${kind}-${el.id})"/>`;
-      s += `<text x="${x1}" y="${ly}" text-anchor="start" ${now ? 'font-weight="bold"' : ""} fill="#222" font-size="10.5" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label.length > 23 ? label.slice(0, 22) + "…" : label)}</text>`;
+      s += `<text x="${x1}" y="${ly}" text-anchor="start" ${now ? 'font-weight="bold"' : ""} fill="#222" font-size="10.5" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label.length > 27 ? label.slice(0, 26) + "…" : label)}</text>`;
       s += `<text x="${x1}" y="${h - 2}" fill="#888" font-size="10">${step}</text></g>`;
     });
     s += "</svg>";

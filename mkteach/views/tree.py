@@ -79,14 +79,14 @@ class MappingTreeView(FigureView):
             mode="markers+text",
             hoverinfo="text",
             marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
-            textposition="bottom center",
+            textposition="middle right",
         )
         for name, colour in NODE_KINDS.values():
             fig.add_scatter(
                 name=name,
                 mode="markers+text",
                 hoverinfo="text",
-                textposition="bottom center",
+                textposition="middle right",
                 marker={
                     "size": 16,
                     "color": colour,
