@@ -202,6 +202,8 @@ def test_stepping_takes_no_kernel_round_trip_at_1000_and_100000_steps(tmp_path, 
                 assert sent <= 2_000_000, f"the dashboard sent {sent:,} bytes"
                 click(page, "⟲ reset")  # outside the window: one request to the kernel
                 page.wait_for_function("() => document.querySelector('.mkp').dataset.step === '-1'")
+                hardware = page.locator(".mkp-hardware").inner_text()
+                assert "0 hits, 0 misses so far" in hardware  # the state before step 0
             browser.check_no_widget_errors()
     LATENCY.parent.mkdir(parents=True, exist_ok=True)
     LATENCY.write_text(json.dumps(results, indent=2) + "\n")

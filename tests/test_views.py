@@ -311,6 +311,8 @@ def test_a_long_run_sends_only_a_window_and_moves_it_when_the_stepper_leaves_it(
     assert board.step == 4_000 and board.data["lo"] <= 4_000 <= board.data["hi"]
     board.step = 4_001  # a step made in the page
     assert board.stepper.current == 4_001
+    board.stepper.reset()  # before step 0: a window that starts before it
+    assert board.step == -1 and board.data["lo"] == -1
 
 
 def test_the_page_can_run_the_system_one_more_step(story):

@@ -65,11 +65,7 @@ class Dashboard(anywidget.AnyWidget):
     def update(self, step: int) -> None:
         """Show `step` in the page (the stepper calls this): a new window of data if needed."""
         data = self.data
-        if (
-            step >= 0
-            and not (max(data["lo"], 0) <= step <= data["hi"])
-            or data["last"] != self.last
-        ):
+        if not data["lo"] <= step <= data["hi"] or data["last"] != self.last:
             with self.hold_sync():
                 self.data = replay_data(self.runs, step, self.labels)
                 self.step = step

@@ -82,11 +82,13 @@ function mkteachPlayer(el, data, model) {
   }
   function go(n) {
     n = Math.max(-1, Math.min(n, data.last));
-    if (n >= 0 && (n < Math.max(data.lo, 0) || n > data.hi)) {
-      if (!model) return;
-      events.innerHTML = `<i>Fetching steps around ${n}…</i>`;
-      model.send({ want: n });
-      return;
+    if (n < data.lo || n > data.hi) {  // outside the steps held here (lo is -1 from the start)
+      if (!model) n = Math.max(data.lo, Math.min(n, data.hi));
+      else {
+        events.innerHTML = `<i>Fetching steps around ${n}…</i>`;
+        model.send({ want: n });
+        return;
+      }
     }
     draw(n);
     if (model && model.get("step") !== n) {
@@ -430,7 +432,7 @@ function mkteachPlayer(el, data, model) {
       draw(Math.max(-1, Math.min(step, data.last)));
     },
     moved(step) {
-      if (step !== cur && (step < 0 || (step >= Math.max(data.lo, 0) && step <= data.hi))) draw(step);
+      if (step !== cur && step >= data.lo && step <= data.hi) draw(step);
     },
   };
 }
