@@ -27,11 +27,18 @@ IMAGE_WIDTH = 900
 
 def static_image(figure_json: dict) -> str:
     """Return a plotly figure drawn as a base64 PNG (the figure's own height, 900 px wide)."""
+    import kaleido
     import plotly.graph_objects as go
     import plotly.io as pio
 
     fig = go.Figure(figure_json)
-    png = pio.to_image(fig, format="png", width=IMAGE_WIDTH, height=fig.layout.height or 450)
+    size = {"width": IMAGE_WIDTH, "height": fig.layout.height or 450}
+    try:
+        png = pio.to_image(fig, format="png", **size)
+    except Exception:  # the browser's pipe can drop a message: once more, with a fresh browser
+        kaleido.stop_sync_server(silence_warnings=True)
+        kaleido.start_sync_server(silence_warnings=True)
+        png = pio.to_image(fig, format="png", **size)
     return base64.b64encode(png).decode("ascii")
 
 
