@@ -44,6 +44,20 @@ def lab_command(extra: list[str]) -> list[str]:
     return command + extra
 
 
+def trust_course_notebooks() -> None:
+    """Mark the course's own notebooks trusted, so their saved dashboard replays (HTML with a
+    script) step in JupyterLab before any cell runs; say so and go on if it cannot."""
+    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        return
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
+    try:
+        subprocess.run([jupyter, "trust", *notebooks], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"mkteach lab: could not trust the course notebooks ({e}); their saved dashboards "
+              "step once their cells run", file=sys.stderr)  # fmt: skip
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one clear line and exit code 2."""
 
@@ -81,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:]):
         try:  # everything after `lab` goes to jupyter lab (say --no-browser, --port=9999)
+            trust_course_notebooks()
             return subprocess.call(lab_command(argv[1:]), cwd=ROOT)
         except KeyboardInterrupt:
             return 0

@@ -59,16 +59,21 @@ def lab_env(home: Path) -> dict[str, str]:
         ("JUPYTERLAB_SETTINGS_DIR", "settings"),
         ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
         ("IPYTHONDIR", "ipython"),
+        ("JUPYTER_DATA_DIR", "data"),  # where trusted notebooks are signed
     ):
         env[var] = str(home / sub)  # fmt: skip
     return env
 
 
 @contextmanager
-def start_lab(root: Path, timeout: float = 60):
-    """Run JupyterLab serving `root`; yield its base URL and token; stop it afterwards."""
+def start_lab(root: Path, timeout: float = 60, trust: tuple[Path, ...] = ()):
+    """Run JupyterLab serving `root` (with the notebooks in `trust` trusted, as `mkteach lab`
+    trusts the course's); yield its base URL and token; stop it afterwards."""
     home = Path(tempfile.mkdtemp(prefix="mkteach-lab-"))
     env = lab_env(home)
+    if trust:
+        subprocess.run([sys.executable, "-m", "jupyter", "trust", *map(str, trust)], env=env,
+                       check=True, capture_output=True)  # fmt: skip
     news = home / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')

@@ -275,6 +275,24 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
     shoot(page.locator(".mkp").first, "html-export-dashboard")
 
 
+def test_a_saved_dashboard_steps_in_jupyterlab_before_any_cell_runs(tmp_path, browser):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import execute_notebooks
+
+    notebook = tmp_path / "views.ipynb"
+    shutil.copy(HERE / "browser" / "views.ipynb", notebook)
+    execute_notebooks.main([str(notebook)])  # what `make notebooks` commits
+    page = browser.page
+    with start_lab(tmp_path, trust=(notebook,)) as (url, token):  # as `mkteach lab` trusts
+        for _ in range(2):  # opened, then the page reloaded: no cell has run
+            page.goto(f"{url}/lab/tree/views.ipynb?token={token}")
+            wait_for_dashboards(page, timeout=60_000)
+            click(page, "◀ back")
+            assert dashboard_step(page) == 27
+            assert page.locator(".mkp-program .hl").count() == 2  # both runs' program line
+        browser.check_no_widget_errors()
+
+
 def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser):
     chapter = "02-address-spaces.ipynb"
     shutil.copy(ROOT / "notebooks" / chapter, tmp_path / chapter)
