@@ -1,5 +1,6 @@
-# Quick start: `make lab` opens the course, `make test` checks everything.
-# Both create .venv and install the package with its extras on first use (idempotent).
+# Quick start: `make lab` opens the course, `make test` checks everything, `make lite` builds
+# the course as a JupyterLite site (build/lite/: JupyterLab and Python in the browser).
+# lab and test create .venv and install the package with its extras on first use (idempotent).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,15 +12,28 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(JUPYTER_TMP)/config JUPYTER_RUNTIME_DIR=$(JU
 	IPYTHONDIR=$(JUPYTER_TMP)/ipython JUPYTER_PLATFORM_DIRS=1
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: lab test lint unit nbval notebooks bench install clean
+.PHONY: lab test lint unit nbval notebooks bench install lite clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,test]'
 	touch $(STAMP)
+
+# The JupyterLite site: scripts/build_lite.py installs its pinned tools (lite/*.txt,
+# lite/package*.json; needs Python >= 3.10 with venv, and npm) into .cache/lite/ and writes
+# build/lite/. Rebuilt when the package, the notebooks or the pins change.
+LITE_STAMP   := build/.lite-built
+LITE_SOURCES := $(shell find mkteach -name '*.py') $(NOTEBOOKS) \
+	$(wildcard notebooks/exercises/*.ipynb) $(wildcard lite/*) scripts/build_lite.py pyproject.toml
+
+lite: $(LITE_STAMP)
+
+$(LITE_STAMP): $(LITE_SOURCES)
+	$(PYTHON) scripts/build_lite.py
+	touch $(LITE_STAMP)
 
 lab: $(STAMP)
 	$(BIN)/mkteach lab
@@ -28,12 +42,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: $(STAMP)
+# The unit tests include tests/test_lite.py, which runs chapters in the JupyterLite build.
+unit: $(STAMP) $(LITE_STAMP)
 	$(BIN)/python -m pytest
 
 nbval: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython
-	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval notebooks/ \
+	$(JUPYTER_ENV) $(BIN)/python -m pytest --nbval $(NOTEBOOKS) \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
 test: lint unit nbval
@@ -56,4 +71,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(JUPYTER_TMP) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(JUPYTER_TMP) .pytest_cache .hypothesis build *.egg-info .cache

@@ -21,6 +21,10 @@ Measured here, side by side:
   the dashboard sent (target at 100,000 steps: 2 MB).
 - course: wall time of the whole notebook suite under nbval (target: under 3 minutes on 2 cores),
   whatever notebooks/ holds when it runs.
+- lite: the JupyterLite site (`make lite`, built first if missing): its size (target: at most
+  80 MB) and, in headless Chromium with no network and a fresh browser context each time, the
+  time from opening 00-start until its first cell has run and shown its result (target: at most
+  20 s on 2 cores), with the kernel's start and the time to run every cell.
 
 Timings are wall-clock medians over repeats (the machine may be shared: each section records the
 load average before and after it); no timing is asserted anywhere.
@@ -476,6 +480,42 @@ def read_junit(path: Path) -> list[tuple[str, str, float, bool]]:
     return cells
 
 
+# -- 5. The course in the browser (JupyterLite) ------------------------------------------------
+
+
+def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
+    """Return the site's size and the median times to a first result in the browser."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from lite_site import ensure_site, launch, offline_page, run_notebook, serve, site_size
+    from playwright.sync_api import sync_playwright
+
+    site = ensure_site()
+    runs, blocked = [], []
+    with serve(site) as url, sync_playwright() as pw:
+        browser = launch(pw)
+        for _ in range(repeat):
+            page = offline_page(browser, blocked)
+            run = run_notebook(page, url, notebook)
+            runs.append({k: v for k, v in run.items() if k != "cells"})
+            page.context.close()
+        browser.close()
+    first = statistics.median(r["first_result_s"] for r in runs)
+    size = site_size(site)
+    return {
+        "notebook": notebook,
+        "site_mb": round(size / 1e6, 1),
+        "site_target_mb": 80,
+        "first_result_s": first,
+        "first_result_target_s": 20,
+        "target_met": first <= 20 and size <= 80e6,
+        "kernel_ready_s": statistics.median(r["kernel_ready_s"] for r in runs),
+        "all_cells_s": statistics.median(r["all_cells_s"] for r in runs),
+        "runs": runs,
+        "requests_blocked": len(blocked),
+        "cpus": os.cpu_count(),
+    }
+
+
 # -- running ----------------------------------------------------------------------------------
 
 SECTIONS: dict[str, Callable[[], dict]] = {
@@ -484,6 +524,7 @@ SECTIONS: dict[str, Callable[[], dict]] = {
     "mapdb": bench_mapdb,
     "views": bench_views,
     "course": bench_course,
+    "lite": bench_lite,
 }
 
 

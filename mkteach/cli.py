@@ -4,7 +4,7 @@ mkteach lab                                          open the course in JupyterL
 mkteach run SCENARIO [--seed N] [--steps N] [--machine NAME]   a scenario's trace in the terminal
 mkteach trace SCENARIO --format chrome|json -o FILE  write a scenario's trace (Perfetto: chrome)
 mkteach exercises release SRC_DIR OUT_DIR            write student copies of the exercises
-mkteach grade SUBMISSION... --source SRC_DIR [--csv FILE]   grade submissions
+mkteach grade SUBMISSION... --source SRC_DIR [--csv FILE] [--feedback DIR] [--shard I/N]
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebook files")
     grade.add_argument("--source", required=True, help="folder of instructor notebooks")
     grade.add_argument("--csv", help="also write the grades to this CSV file")
+    grade.add_argument("--feedback", metavar="DIR", help="write DIR/STUDENT/NOTEBOOK.html")
+    grade.add_argument("--shard", metavar="I/N", help="grade only the I-th of N equal parts")
     grade.add_argument("--cell-timeout", type=float, default=30, help="seconds per cell (30)")
     grade.add_argument("--timeout", type=float, default=300, help="seconds per notebook (300)")
     grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
@@ -132,8 +134,19 @@ def release_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """Return (I, N) from 'I/N', or raise ValueError saying what a shard looks like."""
+    if text is None:
+        return None
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit()) or not 1 <= int(index) <= int(count):
+        raise ValueError(f"--shard takes I/N with 1 <= I <= N (e.g. 2/4), not {text!r}")
+    return int(index), int(count)
+
+
 def grade_command(args: argparse.Namespace) -> int:
-    """Grade the submissions, print the table (and write the CSV); return 0."""
+    """Grade the submissions, print the table (and write the CSV and feedback); return 0, or 1
+    when a path was missing or not a notebook (after grading all the others)."""
     from .grading import format_table, grade
 
     if args.jobs is not None and args.jobs < 1:
@@ -142,6 +155,8 @@ def grade_command(args: argparse.Namespace) -> int:
         args.submissions,
         args.source,
         args.csv,
+        feedback_dir=args.feedback,
+        shard=parse_shard(args.shard),
         cell_timeout=args.cell_timeout,
         total_timeout=args.timeout,
         jobs=args.jobs,
@@ -149,7 +164,12 @@ def grade_command(args: argparse.Namespace) -> int:
     print(format_table(results))
     if args.csv:
         print(f"\nwrote {args.csv}")
-    return 0
+    if args.feedback:
+        print(f"wrote feedback to {args.feedback}/STUDENT/NOTEBOOK.html")
+    failed = [r for r in results if r.problem]
+    for r in failed:
+        print(f"mkteach grade: {r.submission}: {r.problem}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def test_the_binder_files_are_what_repo2docker_expects():
             if line and not line.startswith("#")]  # fmt: skip
     assert pins and all("==" in line for line in pins)  # every package pinned
     names = {line.split("==")[0].lower() for line in pins}
-    assert {"jupyterlab", "ipywidgets", "anywidget", "plotly", "networkx", "numpy"} <= names
+    assert {"jupyterlab", "voila", "ipywidgets", "anywidget", "plotly", "networkx"} <= names
 
 
 @pytest.mark.skipif(

@@ -10,12 +10,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
-from mkteach.grading import exercises_early as X
+from mkteach.exercises import (
+    ex01_rationale,
+    ex04_interrupts_ids_clans,
+    ex05_flexibility,
+    ex06_switching_costs,
+)
 from mkteach.grading import grade, seed_of
+
+X = SimpleNamespace(
+    **{
+        k: v
+        for m in (ex01_rationale, ex04_interrupts_ids_clans, ex05_flexibility, ex06_switching_costs)
+        for k, v in vars(m).items()
+    }
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "grading_cases"))
@@ -156,13 +170,14 @@ WRONG = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade every wrong submission in one batch; return {name: result}."""
-    tmp = tmp_path_factory.mktemp("exercises-a")
+    tmp = tmp_path_factory.mktemp("exercises-a") / cases.STUDENT  # whose: from the folder
+    tmp.mkdir()
     paths = []
     for name, build in WRONG.items():
         path = tmp / f"{name}.ipynb"
         nbformat.write(build(), path)
         paths.append(path)
-    results = grade(paths, ROOT / "exercises", cell_timeout=60, total_timeout=240)
+    results = grade(paths, ROOT / "exercises", cell_timeout=60, total_timeout=240, jobs=2)
     return dict(zip(WRONG, results, strict=True))
 
 

@@ -3,7 +3,8 @@
 Wrong answers written for the purpose, one submission per exercise, all graded in one batch the
 way an instructor grades: each earns partial marks, and the feedback names the misconception
 behind each wrong answer. The seeded instances and model measurements the exercises use
-(`mkteach.grading.exercises_late`) are checked against the model functions they stand for.
+(`mkteach.exercises.ex07_memory_effects` to `ex10_conclusions`) are checked against the model
+functions they stand for.
 """
 
 from __future__ import annotations
@@ -15,35 +16,35 @@ import nbformat
 import pytest
 
 from mkteach import paper
-from mkteach.grading import grade
-from mkteach.grading.exercises_late import (
-    CLAIM_CHANGES,
-    CLAIM_POOL,
-    DESIGN_OWNER,
-    DESIGNS,
-    DIRECTION_CHANGES,
-    DIRECTION_TARGETS,
+from mkteach.exercises.ex07_memory_effects import (
     MCPI_CHANGES,
     MCPI_WHY,
-    SYSTEM_DESIGN,
-    SYSTEMS,
-    TCB_ALIGNS,
-    change_target,
-    check_hand_cost,
-    claim_instance,
-    claim_now,
-    conventional_parts,
-    direction_instance,
     footprint_parts,
     mcpi_instance,
     mcpi_why,
     mcpi_why_not,
+)
+from mkteach.exercises.ex08_non_portability import (
+    TCB_ALIGNS,
+    conventional_parts,
     tcb_hot_sets,
     tcb_instance,
     tcb_machine,
     tcbs_conflict,
+)
+from mkteach.exercises.ex09_related_systems import DESIGN_OWNER, DESIGNS, SYSTEM_DESIGN, SYSTEMS
+from mkteach.exercises.ex10_conclusions import (
+    CLAIM_CHANGES,
+    CLAIM_POOL,
+    DIRECTION_CHANGES,
+    DIRECTION_TARGETS,
+    change_target,
+    claim_instance,
+    claim_now,
+    direction_instance,
     unmoved_reason,
 )
+from mkteach.grading import check_hand_cost, grade
 from mkteach.paper import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +59,7 @@ EX09, EX10 = "ex09-related-systems", "ex10-conclusions"
 EX07_WRONG = {
     # Q1: the bytes the spans touch over the line size; the bytes without the receiver's code
     "ex07-q1-answer": """
-from mkteach.grading.exercises_late import footprint_parts
+from mkteach.exercises.ex07_memory_effects import footprint_parts
 
 footprint_lines = sum(size for _, _, size in footprint_spans("i486", MACHINE, "l3")) // L
 parts = footprint_parts("i486", MACHINE, "l3")
@@ -74,7 +75,7 @@ why_evicted = "switch_flush"
 """,
     # Q3: the change not passed to the model; a wrong kind of miss
     "ex07-q3-answer": """
-from mkteach.grading.exercises_late import mcpi_why
+from mkteach.exercises.ex07_memory_effects import mcpi_why
 
 new_gap = workloads.mcpi("r2000", {}, "mach") - workloads.mcpi("r2000", {}, "l3")
 claim = {c.id: c for c in paper.claims(machine_overrides={"r2000": CHANGE})}
@@ -86,7 +87,7 @@ why_gap = "capacity" if mcpi_why(CHANGE) != "capacity" else "conflict"
 EX08_WRONG = {
     # Q1: the 486's 16-byte lines; the chance with replacement
     "ex08-q1-answer": """
-from mkteach.grading.exercises_late import tcb_machine, tcbs_conflict
+from mkteach.exercises.ex08_non_portability import tcb_machine, tcbs_conflict
 
 header_sets = tuple((tcb_address(*t, ALIGN) // 16) % 128 for t in (THREAD_A, THREAD_B))
 tcbs_collide = tcbs_conflict(tcb_machine(ALIGN), THREAD_A, THREAD_B)
@@ -171,7 +172,8 @@ def submission(exercise: str, answers: dict[str, str]):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade the four wrong submissions in one batch."""
-    tmp = tmp_path_factory.mktemp("wrong-b")
+    tmp = tmp_path_factory.mktemp("wrong-b") / cases.STUDENT  # whose: from the folder
+    tmp.mkdir()
     wrong = {EX07: EX07_WRONG, EX08: EX08_WRONG, EX09: EX09_WRONG, EX10: EX10_WRONG}
     paths = []
     for exercise, answers in wrong.items():
@@ -205,7 +207,7 @@ def test_ex07_wrong_answers_name_their_misconceptions(graded):
     assert points(r, "ex07-q1-test") == 2  # (a) 0 + (b) half of 2 + (c) 1
     q1 = feedback(r, "ex07-q1-test")
     assert "Q1a: you added the bytes the paths touch: a cold cache fills whole lines" in q1
-    assert "but not receiver code (32 bytes)" in q1 and "Q1c: right" in q1
+    assert "but not receiver code" in q1 and "(32 bytes)" not in q1 and "Q1c: right" in q1
     assert points(r, "ex07-q2-test") == 1
     q2 = feedback(r, "ex07-q2-test")
     assert "Q2a: not all of them" in q2 and "Q2b: right" in q2

@@ -7,8 +7,8 @@ In an exercise's test cell:
 
 shows feedback (points, and what was right or wrong) and never raises. For instructors:
 
-    release("exercises", "release")                          # student copies
-    grade(["alice.ipynb"], "exercises", csv_path="grades.csv")  # points and feedback
+    release("exercises", "release")                               # student copies
+    grade(["submitted/alice/ex02.ipynb"], "exercises", csv_path="grades.csv")  # sandboxed
 
 The kernel model does not import this package. The instructor's side (grade, release) loads
 nbformat, which is slow to import, so it is imported on first use: a student's kernel that only
@@ -18,7 +18,15 @@ runs checks never pays for it.
 from importlib import import_module
 from typing import Any
 
-from .answers import check_choice, check_cost, check_value, event_costs
+from .answers import (
+    answered,
+    check_choice,
+    check_cost,
+    check_hand_cost,
+    check_value,
+    event_costs,
+    paper_beliefs,
+)
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
@@ -44,9 +52,11 @@ __all__ = [
     "MemOp",
     "ReleaseError",
     "SubmissionResult",
+    "answered",
     "apply_ops",
     "check_choice",
     "check_cost",
+    "check_hand_cost",
     "check_mapping_tree",
     "check_pager",
     "check_server",
@@ -62,6 +72,7 @@ __all__ = [
     "memory_ops",
     "model_tree",
     "pager_scenario",
+    "paper_beliefs",
     "release",
     "seed_of",
     "seeded_overrides",

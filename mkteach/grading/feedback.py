@@ -1,16 +1,17 @@
 """`Feedback`: what a check returns: points earned, points possible, and messages that teach.
 
 A check never raises at the student and never shows test code: whatever went wrong becomes a
-message in its feedback. Test cells display the feedback (its text form is readable as it is);
-under the grader, checks also send it through the result channel (`channel.py`).
+message in its feedback. A test cell ends with its feedback: Jupyter shows it as HTML, and its
+plain-text form is the points alone, so that nbgrader's autograder reads the cell's points from
+it (a cell's text/plain result is its partial credit). `mkteach grade` runs the same test cells
+outside the submission and reads the Feedback object itself.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
-
-from . import channel
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,12 @@ class Feedback:
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """Show the readable text form in IPython (instead of the dataclass repr)."""
-        printer.text(str(self))
+        """Show the points alone as plain text: nbgrader reads a test cell's points from it."""
+        printer.text(format_points(self.points))
+
+    def _repr_html_(self) -> str:
+        """Return the readable form (mark, points, messages) for Jupyter to show."""
+        return f"<pre class='mkteach-feedback'>{html.escape(str(self))}</pre>"
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of this feedback."""
@@ -74,10 +79,8 @@ class Feedback:
 
 
 def finish(points: float, possible: float, messages: list[str], title: str = "") -> Feedback:
-    """Return the Feedback of a check, also reporting it to the grader when one is listening."""
-    feedback = Feedback(points, possible, tuple(messages), title)
-    channel.emit(feedback.to_dict())
-    return feedback
+    """Return the Feedback of a check."""
+    return Feedback(points, possible, tuple(messages), title)
 
 
 def format_points(x: float) -> str:

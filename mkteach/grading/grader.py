@@ -1,22 +1,28 @@
-"""Batch grading: each submission in its own worker process and fresh kernel, points from tests.
+"""Batch grading: each submission runs in a sandbox; its answers are checked here, outside it.
 
-    results = grade(["alice.ipynb", "bob.ipynb"], "exercises", csv_path="grades.csv")
+    results = grade(["submitted/alice/ex02/ex02-address-spaces.ipynb"], "exercises",
+                    csv_path="grades.csv", feedback_dir="feedback")
     print(format_table(results))
 
-A submission is matched to its exercise (the copy's `metadata.mkteach.exercise`, else its file
-name, else the grade_ids it shares), the instructor's tests are put back into it by grade_id, and
-it runs in a worker (`worker.py`) under a per-cell and a total time limit. Whatever a submission
-does (loop, raise, delete cells, not be a notebook at all) it gets a result with notes; a worker
-that crashes or hangs is ended and noted, and never touches another submission's result.
+For each submission: whose it is comes from its path (`submitted/STUDENT/ASSIGNMENT/NB.ipynb`
+or `STUDENT/NB.ipynb`); which exercise from its tag, file name or grade_ids; the instructor's
+locked cells are put back by grade_id (`merge.py`). The sandbox (`sandbox.py`) runs the
+student's cells and the released setup cells, never a test cell, and reports what each answer
+variable holds as plain data, functions as source text (`runner.py`). Here, the instructor's
+test cells, hidden tests included, then run on those values with STUDENT set to the identity
+from the path; a program answer runs as a user thread whose operations come from its own
+sandbox (`remote.py`). Whatever a submission does, it gets a result with notes and never
+changes another one.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import csv
+import html
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,30 +31,43 @@ from typing import Any
 
 import nbformat
 
-from . import channel
-from .feedback import format_points
-from .markup import grade_id, is_test, points
-from .merge import student_id
+from .feedback import Feedback, format_points
+from .markup import grade_id, is_solution, is_test, points, student_source
+from .merge import merge
+from .remote import RemoteProgram
+from .runner import NotPlain, decode
+from .sandbox import RUNNER, Sandbox, SandboxError, bound_paths, visible_to_sandbox
 from .student_copies import ReleaseError, read_source, source_notebooks
-from .worker import QuestionResult, read_result
 
 TEXTS = ["feedback", "notes"]
-WORKER_GRACE_SECONDS = 60  # beyond the total limit, for kernel start and shutdown
+GRACE_SECONDS = 20  # beyond the total limit, for the sandbox's start and the setup cells
 
 
 class GradingError(ValueError):
-    """Grading cannot start (no source notebooks, unreadable source...)."""
+    """Grading cannot start (no source notebooks, unreadable source, no sandbox...)."""
+
+
+@dataclass
+class QuestionResult:
+    """Points and feedback for one graded test cell of one submission."""
+
+    grade_id: str
+    points: float
+    possible: float
+    feedback: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass
 class SubmissionResult:
-    """One submission's grade: points per question, total, and notes on what happened."""
+    """One submission's grade: points per question, total, notes, and whether it was graded."""
 
     submission: str
     exercise: str
     student: str
     questions: list[QuestionResult]
     notes: list[str] = field(default_factory=list)
+    problem: str = ""  # set when the path is missing or not a notebook: the command then fails
 
     @property
     def total(self) -> float:
@@ -65,73 +84,364 @@ class SubmissionResult:
         return next((q for q in self.questions if q.grade_id == gid), None)
 
 
+class Unreadable:
+    """An answer that could not leave the sandbox as plain data (a check marks it wrong)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}>"
+
+
 def grade(
     submissions: Sequence[str | Path],
     source_dir: str | Path,
     csv_path: str | Path | None = None,
     *,
+    feedback_dir: str | Path | None = None,
+    shard: tuple[int, int] | None = None,
     cell_timeout: float = 30.0,
     total_timeout: float = 300.0,
     jobs: int | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission against the instructor notebooks in `source_dir`; return results
-    in the order given (and write them to `csv_path` when given)."""
+    """Grade the submissions (or shard I of N of them) against the instructor notebooks in
+    `source_dir`; return results in the order given, and write the CSV and feedback files."""
+    sources = _sources(source_dir)
+    _check_outputs(source_dir, csv_path, feedback_dir, cell_timeout, total_timeout)
+    chosen = select_shard(list(submissions), shard)
+    limits = {"cell_timeout": cell_timeout, "total_timeout": total_timeout}
+    workers = max(1, jobs or min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda p: grade_one(Path(p), sources, limits), chosen))
+    if csv_path is not None:
+        write_csv(results, csv_path)
+    if feedback_dir is not None:
+        write_feedback(results, feedback_dir)
+    return results
+
+
+def _sources(source_dir: str | Path) -> dict[str, Any]:
+    """Return the instructor notebooks by exercise name; raise GradingError when unusable."""
     try:
         sources = {p.stem: read_source(p) for p in source_notebooks(source_dir)}
     except ReleaseError as e:
         raise GradingError(str(e)) from None
+    if visible_to_sandbox(source_dir):
+        raise GradingError(
+            f"the source folder {source_dir} lies in a folder every sandbox can read "
+            f"({', '.join(map(str, bound_paths()))}): move it elsewhere"
+        )
+    if not os.stat(RUNNER).st_mode & 0o004:
+        raise GradingError(
+            f"the sandbox's user cannot read {RUNNER}: make the installation readable "
+            "by all users (chmod -R a+rX)"
+        )
+    return sources
+
+
+def _check_outputs(
+    source_dir: str | Path,
+    csv_path: str | Path | None,
+    feedback_dir: str | Path | None,
+    cell_timeout: float,
+    total_timeout: float,
+) -> None:
+    """Raise GradingError for limits that are not positive or outputs that cannot be written."""
     if cell_timeout <= 0 or total_timeout <= 0:
         raise GradingError("time limits must be positive numbers of seconds")
     if csv_path is not None and not Path(csv_path).resolve().parent.is_dir():
         raise GradingError(f"cannot write {csv_path}: its folder does not exist")
-    limits = {"cell_timeout": cell_timeout, "total_timeout": total_timeout}
-    workers = max(1, jobs or min(4, os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda p: grade_one(Path(p), sources, limits), submissions))
-    if csv_path is not None:
-        write_csv(results, csv_path)
-    return results
+    if feedback_dir is not None and Path(feedback_dir).exists() and not Path(feedback_dir).is_dir():
+        raise GradingError(f"--feedback {feedback_dir} is a file, not a folder")
+    for output in (csv_path, feedback_dir):
+        if output is not None and visible_to_sandbox(Path(output).resolve().parent):
+            raise GradingError(f"{output} lies in a folder every sandbox can read: move it")
+
+
+def select_shard(paths: list[Any], shard: tuple[int, int] | None) -> list[Any]:
+    """Return shard I of N (1-based) of `paths`: every N-th path in sorted order, from the I-th."""
+    if shard is None:
+        return paths
+    index, count = shard
+    if not 1 <= index <= count:
+        raise GradingError(f"--shard {index}/{count}: I must be between 1 and N")
+    ordered = sorted(paths, key=str)
+    return ordered[index - 1 :: count]
+
+
+def identity_of(path: Path) -> str:
+    """Return whose a submission is, from its path: nbgrader's submitted/STUDENT/ASSIGNMENT/
+    NOTEBOOK.ipynb, else the folder it is in (STUDENT/NOTEBOOK.ipynb)."""
+    parts = Path(os.path.abspath(path)).parts
+    if len(parts) >= 4 and parts[-4] == "submitted":
+        return parts[-3]
+    return parts[-2] if len(parts) >= 2 else ""
 
 
 def grade_one(path: Path, sources: dict[str, Any], limits: dict[str, float]) -> SubmissionResult:
     """Return the grade of one submission file (never raises for anything the file does)."""
+    student = identity_of(path)
     nb, problem = load_submission(path)
     exercise = match_exercise(path, nb, sources)
+    if nb is None and not path.is_file():
+        return SubmissionResult(str(path), exercise or "", student, [], [problem], problem)
     if exercise is None:
         why = problem or "it matches none of the exercises (no known grade_id, file name or tag)"
-        return SubmissionResult(str(path), "", "", [], [f"not graded: {why}"])
+        return SubmissionResult(str(path), "", student, [], [f"not graded: {why}"], why)
     source = sources[exercise]
-    blank = SubmissionResult(str(path), exercise, "", questions_of(source))
+    result = SubmissionResult(str(path), exercise, student, questions_of(source))
     if nb is None:
-        blank.notes.append(f"scored 0: {problem}")
-        return blank
-    blank.student = student_id(nb)
-    job = {
-        "source": nbformat.writes(source),
-        "submission": nbformat.writes(nb),
-        **limits,
-    }
-    outcome, problem = run_worker(job, limits["total_timeout"] + WORKER_GRACE_SECONDS)
-    if outcome is None:
-        blank.notes.append(f"scored 0: {problem}")
-        return blank
-    blank.questions = [QuestionResult(**q) for q in outcome["questions"]]
-    blank.notes = list(outcome["notes"])
-    return blank
+        result.notes.append(f"scored 0: {problem}")
+        result.problem = problem
+        return result
+    try:
+        run_and_check(source, nb, result, limits)
+    except SandboxError as e:
+        raise GradingError(str(e)) from None
+    except Exception as e:  # a fault of the grader itself: noted, never fatal to the batch
+        result.notes.append(f"grading failed: {type(e).__name__}: {e}".splitlines()[0][:200])
+    return result
 
 
 def questions_of(source: Any) -> list[QuestionResult]:
-    """Return a zero result for each test cell of an instructor notebook, in order."""
-    return [QuestionResult(grade_id(c), 0.0, points(c)) for c in source.cells if is_test(c)]  # type: ignore[arg-type]
+    """Return a zero result for each graded cell of an instructor notebook, in order: test
+    cells, and answers graded by hand (noted as such)."""
+    out = []
+    for cell in source.cells:
+        if is_test(cell) or is_manual(cell):
+            note = MANUAL if is_manual(cell) else ""
+            out.append(QuestionResult(grade_id(cell), 0.0, points(cell), note=note))  # type: ignore[arg-type]
+    return out
+
+
+MANUAL = "graded by hand (nbgrader's formgrader, or from this feedback): 0 until then"
+
+
+def is_manual(cell: Any) -> bool:
+    """Return True for an answer cell graded by hand (nbgrader: solution and grade)."""
+    m = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(m, dict) and bool(m.get("solution")) and bool(m.get("grade"))
+
+
+def manual_answers(source: Any, nb: Any, result: SubmissionResult) -> None:
+    """Put the text of each answer graded by hand into its question's feedback."""
+    given = {grade_id(c): str(c.get("source", "")) for c in nb.cells}
+    for cell in source.cells:
+        question = result.question(grade_id(cell)) if is_manual(cell) else None  # type: ignore[arg-type]
+        if question is None:
+            continue
+        text = given.get(question.grade_id, "")
+        if text.strip() == student_source(cell, question.grade_id).strip():
+            question.note = "not answered (the cell is as released): 0, as nbgrader gives it"
+        else:
+            question.feedback = [f"answer: {' '.join(text.split())[:2000]}"]
+
+
+def answer_names(source: Any) -> list[str]:
+    """Return the names the instructor's answer cells define (what a sandbox exports)."""
+    names: dict[str, None] = {}
+    for cell in source.cells:
+        if not is_solution(cell) or cell.cell_type != "code":
+            continue
+        for node in ast.parse(cell.source).body:
+            targets: list[Any] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+                targets = [node.target]
+            elif isinstance(node, ast.FunctionDef):
+                names[node.name] = None
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        names[sub.id] = None
+    return list(names)
+
+
+def run_and_check(source: Any, nb: Any, result: SubmissionResult, limits: dict[str, float]) -> None:
+    """Run the submission's cells in a sandbox, then its tests here on the answers it exported."""
+    merged = merge(source, nb)
+    result.notes += merged.notes
+    manual_answers(source, merged.nb, result)
+    cells = [
+        [n + 1, cell.source if is_solution(cell) else student_source(cell, f"cell {n + 1}")]
+        for n, cell in enumerate(merged.nb.cells)
+        if cell.cell_type == "code" and not is_test(cell)
+    ]
+    names = [*answer_names(source), "STUDENT"]
+    job = {"names": names, "cell_timeout": limits["cell_timeout"], "cells": cells}
+    answers, notes = run_sandbox(job, merged.nb, limits["total_timeout"])
+    result.notes += notes
+    claimed = answers.pop("STUDENT", None)
+    if isinstance(claimed, str) and claimed != result.student:
+        result.notes.append(
+            f"the notebook says STUDENT = {claimed!r}, but it was collected as "
+            f"{result.student!r}: it was graded as {result.student!r}"
+        )
+    run_tests(source, answers, result)
+
+
+def run_sandbox(job: dict[str, Any], nb: Any, total: float) -> tuple[dict[str, Any], list[str]]:
+    """Return (the answers the submission's last report held, notes on what went wrong)."""
+    notes: list[str] = []
+    errors: list[str] = []
+    snapshot: dict[str, Any] = {}
+    finished = False
+    last_cell = 0
+    with Sandbox.start("notebook", total + GRACE_SECONDS, json.dumps(job)) as box:
+        for raw in box.lines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(line, dict):
+                continue
+            if line.get("done") is True:
+                finished = True
+                break
+            last_cell = line.get("cell", last_cell)
+            if isinstance(line.get("answers"), dict):
+                snapshot = line["answers"]
+            if line.get("error"):
+                errors.append(_cell_error(nb, last_cell, str(line["error"])))
+        problem = box.problem
+    if not finished:
+        why = {
+            "timeout": f"the {total:g} s time limit was up",
+            "output": "it wrote more than the output limit",
+        }.get(problem, "the sandbox ended (a cell ended Python or ran out of memory)")
+        notes.append(f"stopped after cell {last_cell}: {why}; later cells did not run")
+    more = len(errors) - 3
+    notes += errors[:3] + ([f"{more} more cell(s) raised errors"] if more > 0 else [])
+    return decode_answers(snapshot), notes
+
+
+def _cell_error(nb: Any, number: int, error: str) -> str:
+    """Return a note on a cell's error, naming the cell by grade_id when it has one."""
+    cells = nb.cells
+    gid = grade_id(cells[number - 1]) if 0 < number <= len(cells) else None
+    where = f"cell {gid}" if gid else f"cell {number}"
+    if error == "timeout":
+        return f"{where} ran out of time and was interrupted"
+    hint = " (not answered yet?)" if error.startswith("NotImplementedError") else ""
+    return f"{where} raised {error}{hint}"[:200]
+
+
+def decode_answers(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Return the answer variables as values: plain data, RemoteProgram or Unreadable."""
+    answers: dict[str, Any] = {}
+    graphs = _Graphs()
+    for name, entry in snapshot.items():
+        if not isinstance(name, str) or not isinstance(entry, dict) or "missing" in entry:
+            continue
+        try:
+            if "program" in entry and isinstance(entry["program"], dict):
+                answers[name] = RemoteProgram(_program_spec(entry["program"])).program()
+            elif "value" in entry:
+                answers[name] = decode(entry["value"], tids=graphs)
+            else:
+                answers[name] = Unreadable(str(entry.get("unsupported", "unreadable"))[:200])
+        except (NotPlain, TypeError, ValueError) as e:
+            answers[name] = Unreadable(f"unreadable answer: {e}")
+    return answers
+
+
+def _program_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return a program spec with the expected shape (names and texts), or raise ValueError."""
+    name, source, context = spec.get("name"), spec.get("source"), spec.get("context")
+    if not (isinstance(name, str) and isinstance(source, str) and isinstance(context, list)):
+        raise ValueError("malformed program")
+    return {
+        "name": name,
+        "source": source,
+        "context": context,
+        "generator": spec.get("generator") is not False,
+    }
+
+
+class _Graphs:
+    """Decoding help: graphs become networkx DiGraphs; thread ids are not answers."""
+
+    def __call__(self, token: Any) -> Any:
+        raise NotPlain("a thread id is not an answer")
+
+    def graph(self, data: Any) -> Any:
+        """Return a networkx DiGraph from its plain form."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for node, attrs in data["nodes"]:
+            g.add_node(node, **{str(k): v for k, v in attrs.items()})
+        for u, v, attrs in data["edges"]:
+            g.add_edge(u, v, **{str(k): v2 for k, v2 in attrs.items()})
+        return g
+
+
+def run_tests(source: Any, answers: dict[str, Any], result: SubmissionResult) -> None:
+    """Run each instructor test cell here on the answers; score it from the Feedback it shows."""
+    namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "__grader__"}
+    namespace.update(answers)
+    namespace["STUDENT"] = result.student
+    for cell in source.cells:
+        if not is_test(cell):
+            continue
+        question = result.question(grade_id(cell))  # type: ignore[arg-type]
+        assert question is not None
+        try:
+            shown = execute(cell.source, namespace, grade_id(cell) or "")
+        except Exception as e:
+            close_programs(answers)
+            hint = " (is the cell that defines it missing or renamed?)"
+            why = f"{type(e).__name__}: {e}{hint if isinstance(e, NameError) else ''}"
+            question.note = f"the test could not finish: {why}".splitlines()[0]
+            continue
+        close_programs(answers)
+        score(question, shown)
+
+
+def close_programs(answers: dict[str, Any]) -> None:
+    """End the sandboxes of program answers whose threads were left waiting by a check."""
+    for value in answers.values():
+        remote = getattr(value, "remote", None)
+        if isinstance(remote, RemoteProgram):
+            remote.close()
+
+
+def execute(code: str, namespace: dict[str, Any], name: str) -> Any:
+    """Run a cell's code in `namespace`; return the value of its last line when that is an
+    expression (what Jupyter would show), else None."""
+    tree = ast.parse(code)
+    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    if last is not None:
+        tree.body = tree.body[:-1]
+    exec(compile(tree, f"<test {name}>", "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), f"<test {name}>", "eval"), namespace)
+
+
+def score(question: QuestionResult, shown: Any) -> None:
+    """Set a question's points and feedback from what its test cell showed."""
+    if not isinstance(shown, Feedback):
+        question.note = "the test reported no result"
+        return
+    # The checks' points should add up to the cell's; more are scaled down, never up.
+    scale = question.possible / max(shown.possible, question.possible) if shown.possible else 0.0
+    question.points = round(min(question.possible, max(0.0, shown.points * scale)), 4)
+    question.feedback = list(shown.labelled())
 
 
 def load_submission(path: Path) -> tuple[Any, str]:
     """Return (notebook or None, problem) for a submission file."""
+    if not path.exists():
+        return None, f"{path} does not exist"
     if not path.is_file():
         return None, f"{path} is not a file"
+    if path.suffix != ".ipynb":
+        return None, f"{path} is not a notebook (.ipynb)"
     try:
-        text = path.read_text(encoding="utf-8")
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     except (OSError, UnicodeDecodeError) as e:
         return None, f"cannot read it ({type(e).__name__})"
     except Exception as e:
@@ -146,7 +456,7 @@ def load_submission(path: Path) -> tuple[Any, str]:
 
 
 def match_exercise(path: Path, nb: Any, sources: dict[str, Any]) -> str | None:
-    """Return which exercise a submission is: its tag, its file name, or shared grade_ids."""
+    """Return which exercise a submission is: its tag, its file name or shared grade_ids."""
     if nb is not None:
         tag = nb.get("metadata", {}).get("mkteach", {})
         if isinstance(tag, dict) and tag.get("exercise") in sources:
@@ -163,31 +473,6 @@ def match_exercise(path: Path, nb: Any, sources: dict[str, Any]) -> str | None:
         if shared[best]:
             return best
     return next(iter(sources)) if len(sources) == 1 else None
-
-
-def run_worker(job: dict[str, Any], seconds: float) -> tuple[dict[str, Any] | None, str]:
-    """Return (the worker's result or None, problem) for one job, within `seconds`."""
-    key = channel.new_key()
-    root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "mkteach.grading.worker"],
-            input=json.dumps({**job, "key": key}),
-            capture_output=True,
-            text=True,
-            timeout=seconds,
-            env=env,
-            start_new_session=True,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"grading took longer than {seconds:g} s and was stopped"
-    result = read_result(done.stdout, key)
-    if result is None:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        return None, f"grading failed (worker exit {done.returncode}: {last})"
-    return result, ""
 
 
 # -- reports --------------------------------------------------------------------------------
@@ -209,6 +494,48 @@ def write_csv(results: Sequence[SubmissionResult], path: str | Path) -> None:
             texts = [" | ".join(feedback_lines(r)), " | ".join(r.notes)]
             out.writerow([r.submission, r.exercise, r.student, *cells, format_points(r.total),
                           format_points(r.possible), *texts])  # fmt: skip
+
+
+def feedback_path(result: SubmissionResult, folder: str | Path) -> Path:
+    """Return where a submission's feedback file goes: FOLDER/STUDENT/NOTEBOOK.html."""
+    student = result.student or "unknown"
+    return Path(folder) / student / f"{Path(result.submission).stem}.html"
+
+
+def write_feedback(results: Sequence[SubmissionResult], folder: str | Path) -> list[Path]:
+    """Write one HTML feedback file per graded submission; return their paths."""
+    written = []
+    for r in results:
+        if not r.exercise or r.problem and not r.questions:
+            continue
+        target = feedback_path(r, folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(feedback_html(r), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def feedback_html(r: SubmissionResult) -> str:
+    """Return a self-contained HTML page of one submission's points, feedback and notes."""
+    e = html.escape
+    rows = []
+    for q in r.questions:
+        items = "".join(f"<li>{e(m)}</li>" for m in q.feedback)
+        note = f"<p class='note'>{e(q.note)}</p>" if q.note else ""
+        rows.append(
+            f"<section><h2>{e(q.grade_id)}: {format_points(q.points)} / "
+            f"{format_points(q.possible)}</h2><ul>{items}</ul>{note}</section>"
+        )
+    notes = "".join(f"<li>{e(n)}</li>" for n in r.notes)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{e(r.exercise)}: {e(r.student)}</title><style>body{{font-family:sans-serif;"
+        "max-width:50em;margin:2em auto} .note{color:#a33}</style></head><body>"
+        f"<h1>{e(r.exercise)}</h1><p>{e(r.student)}: <b>{format_points(r.total)} / "
+        f"{format_points(r.possible)}</b> points</p>{''.join(rows)}"
+        + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
+        + "</body></html>\n"
+    )
 
 
 def _points(q: QuestionResult | None) -> str:
@@ -241,8 +568,8 @@ def format_table(results: Sequence[SubmissionResult]) -> str:
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
              for row in [head, ["-" * w for w in widths], *rows]]  # fmt: skip
     for r in results:
-        score = f"{format_points(r.total)} / {format_points(r.possible)}"
-        lines += ["", f"{r.submission} ({r.student or '-'}): {score}"]
+        score_text = f"{format_points(r.total)} / {format_points(r.possible)}"
+        lines += ["", f"{r.submission} ({r.student or '-'}): {score_text}"]
         lines += [f"  {line}" for line in feedback_lines(r)]
         lines += [f"  note: {n}" for n in r.notes]
     return "\n".join(lines)

@@ -207,3 +207,8 @@ def _accepted(s: System, op: MemOp, replace_ok: bool) -> bool:
     except KernelError:
         return False
     return True
+
+
+def int_seed(seed: int | str) -> int:
+    """Return an int seed for a System (a student id becomes its seed)."""
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else seed_of(seed)

@@ -8,7 +8,6 @@ cells stay. Every repair is reported as a note, so the result says what was done
 
 from __future__ import annotations
 
-import ast
 import copy
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,24 +135,3 @@ def _unique_ids(cells: list[Any]) -> list[Any]:
             cell["id"] = f"merged-{n}"
         used.add(cell["id"])
     return cells
-
-
-def student_id(nb: Any) -> str:
-    """Return the value of the submission's last `STUDENT = "..."` assignment, or ''."""
-    found = ""
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse(str(cell.get("source", "")))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "STUDENT" for t in node.targets)
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)
-            ):
-                found = node.value.value
-    return found

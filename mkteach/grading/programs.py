@@ -96,13 +96,13 @@ def pager_scenario(
     for frame, page in zip(sorted(rng.sample(range(8, frames), len(own))), own, strict=True):
         s.map(s.sigma0, frame, pager_space, page)
     touched = rng.sample(list(APP_PAGES), pages)
-    plan = _app_plan(rng, touched, s.page_size)
+    plan = app_plan(rng, touched, s.page_size)
     pager = s.create_thread(pager_space, program, own, name="pager")
-    s.create_thread(app, _app, plan, name="app", pager=pager)
+    s.create_thread(app, app_program, plan, name="app", pager=pager)
     return s
 
 
-def _app_plan(rng: Any, touched: list[int], page_size: int) -> list[tuple[str, int, int]]:
+def app_plan(rng: Any, touched: list[int], page_size: int) -> list[tuple[str, int, int]]:
     """Return the application's accesses: (kind, address, value stored or expected)."""
     plan, final = [], []
     offset = rng.randrange(0, page_size, 4)  # one offset: pages sharing a frame clash
@@ -116,7 +116,7 @@ def _app_plan(rng: Any, touched: list[int], page_size: int) -> list[tuple[str, i
     return plan + final
 
 
-def _app(t, plan):  # type: ignore[no-untyped-def]
+def app_program(t, plan):  # type: ignore[no-untyped-def]
     """Perform the planned accesses; fail when a load does not read what was stored there."""
     for kind, address, value in plan:
         if kind == "store":
@@ -147,7 +147,7 @@ def check_pager(
     derives from the pager's own pages, one frame per page (0.2); the pager is still waiting for
     the next fault at the end (0.2); the kernel's invariants hold and no fault repeated (0.2).
     """
-    return _check_program(
+    return check_program(
         lambda: pager_scenario(program, seed, pages=pages, machine=machine),
         lambda s, summary: _score_pager(s, summary, max_steps),
         "pager",
@@ -158,7 +158,7 @@ def check_pager(
     )
 
 
-def _check_program(
+def check_program(
     build: Callable[[], System],
     score: Callable[[System, Any], tuple[float, list[str]]],
     what: str,
@@ -187,28 +187,32 @@ def _score_pager(s: System, summary: Any, max_steps: int) -> tuple[float, list[s
     """Return (credit from 0 to 1, messages) for a finished pager run; see check_pager."""
     messages = []
     credit = 0.0
-    app, pager = _thread(s, "app"), _thread(s, "pager")
-    if _returned(app):
+    app, pager = thread_named(s, "app"), thread_named(s, "pager")
+    if returned(app):
         credit += 0.4
     else:
         messages.append(_app_problem(s, app, summary, max_steps))
-    own_ok, own_messages = _pages_from_pager(s)
+    own_ok, own_messages = pages_from_pager(s)
     credit += 0.2 * own_ok
     messages += own_messages
-    if pager is not None and pager.alive and _waits_for_anyone(pager):
+    if pager is not None and pager.alive and waits_for_anyone(pager):
         credit += 0.2
     else:
-        messages.append(_pager_problem(pager))
-    invariant_ok, invariant_messages = _kernel_sane(s)
+        messages.append(pager_problem(pager))
+    invariant_ok, invariant_messages = kernel_sane(s)
     credit += 0.2 * invariant_ok
     messages += invariant_messages
+    if not any(s.lookup("app", page) for page in APP_PAGES):
+        # a pager that serves nothing (that only waits, or fails) earns nothing for waiting
+        # well or leaving the kernel consistent
+        return 0.0, messages
     if credit >= 1:
         faults = sum(1 for e in s.trace if e.kind == "page_fault")
         messages.append(f"right: {faults} faults served from your own pages")
     return credit, messages
 
 
-def _thread(s: System, name: str) -> Any:
+def thread_named(s: System, name: str) -> Any:
     """Return the kernel record of the thread called `name` (living or ended), or None."""
     for thread in s.kernel.threads.values():
         if thread.name == name:
@@ -216,12 +220,12 @@ def _thread(s: System, name: str) -> Any:
     return None
 
 
-def _returned(thread: Any) -> bool:
+def returned(thread: Any) -> bool:
     """Return True when a thread's program ended by returning (not by failing or being ended)."""
     return thread is not None and not thread.alive and thread.state.reason == "returned"
 
 
-def _waits_for_anyone(thread: Any) -> bool:
+def waits_for_anyone(thread: Any) -> bool:
     """Return True when a thread is in an open wait (ready for the next request or fault)."""
     return thread.state.describe().startswith("waiting for anyone")
 
@@ -244,7 +248,7 @@ def _app_problem(s: System, app: Any, summary: Any, max_steps: int) -> str:
     return f"the application failed: {app.state.reason}"
 
 
-def _pages_from_pager(s: System) -> tuple[bool, list[str]]:
+def pages_from_pager(s: System) -> tuple[bool, list[str]]:
     """Return (ok, messages): each app page derives from the pager's pages, one frame each."""
     app = s.kernel.spaces["app"]
     if not app.pages:
@@ -264,7 +268,7 @@ def _pages_from_pager(s: System) -> tuple[bool, list[str]]:
     return not messages, messages
 
 
-def _pager_problem(pager: Any) -> str:
+def pager_problem(pager: Any) -> str:
     """Return why the pager is not waiting for the next fault."""
     if pager is None:
         return "the pager never started"
@@ -275,7 +279,7 @@ def _pager_problem(pager: Any) -> str:
     return f"at the end your pager is {pager.state.describe()}, not waiting for the next fault"
 
 
-def _kernel_sane(s: System) -> tuple[bool, list[str]]:
+def kernel_sane(s: System) -> tuple[bool, list[str]]:
     """Return (ok, messages): the kernel's invariants hold and no fault was taken three times."""
     try:
         s.check_invariants()
@@ -361,7 +365,7 @@ def check_server(
     for the next request at the end (0.2); no map item found the server without a receive
     window (0.2).
     """
-    return _check_program(
+    return check_program(
         lambda: server_scenario(program, seed, clients=clients, machine=machine),
         lambda s, summary: _score_server(s, clients),
         "server",
@@ -375,12 +379,14 @@ def check_server(
 def _score_server(s: System, clients: int) -> tuple[float, list[str]]:
     """Return (credit from 0 to 1, messages) for a finished server run; see check_server."""
     messages = []
-    good = [_thread(s, f"client{i}") for i in range(clients)]
-    served = [c for c in good if _returned(c)]
+    good = [thread_named(s, f"client{i}") for i in range(clients)]
+    served = [c for c in good if returned(c)]
     credit = 0.6 * len(served) / clients
+    if not served:
+        credit = -0.4  # a server that serves no client earns nothing for staying up
     if len(served) < clients:
         messages.append(f"{len(served)} of {clients} clients got the right answer")
-    failures = [c.state.reason for c in good if not c.alive and not _returned(c)]
+    failures = [c.state.reason for c in good if not c.alive and not returned(c)]
     windowless = any("no_window" in f for f in failures)
     if not windowless:
         credit += 0.2
@@ -390,14 +396,14 @@ def _score_server(s: System, clients: int) -> tuple[float, list[str]]:
             "window=(page, order) where the mapped page may land"
         )
     messages += [f"a client failed: {f}" for f in failures if "no_window" not in f][:2]
-    server = _thread(s, "server")
-    if server.alive and _waits_for_anyone(server):
+    server = thread_named(s, "server")
+    if server.alive and waits_for_anyone(server):
         credit += 0.2
     else:
         messages.append(_server_problem(server))
     if credit >= 1:
         messages.append(f"right: {clients} clients served, and the rude one did not stop you")
-    return credit, messages
+    return max(0.0, credit), messages
 
 
 def _server_problem(server: Any) -> str:

@@ -310,7 +310,7 @@ def _check_tree(
     if errors and not student:
         return finish(0, points, errors, title)
     with_rights = any(r is not None for _, r in student.values()) if rights is None else rights
-    score, possible, notes = _score(student, model, with_rights)
+    score, possible, notes = score_tree(student, model, with_rights)
     messages = errors + structural_problems(student)
     if ops is not None and score < possible:
         messages += _misconceptions(student, model, ops, with_rights)
@@ -320,7 +320,7 @@ def _check_tree(
     return finish(points * score / possible if possible else points, points, messages, title)
 
 
-def _score(
+def score_tree(
     student: dict[Key, tuple[Any, str | None]],
     model: dict[Key, tuple[Key | None, str]],
     with_rights: bool,
@@ -346,7 +346,7 @@ def _score(
     if not model and not student:
         credit = 1.0
     notes = []
-    right = sum(1 for k in model if k in student and _same(student[k], model[k], with_rights))
+    right = sum(1 for k in model if k in student and same_node(student[k], model[k], with_rights))
     if model:
         what = "parent and rights" if with_rights else "parent"
         notes.append(f"{right} of {len(model)} mappings right (their {what})")
@@ -414,13 +414,13 @@ def _misconceptions(
         except (KernelError, KeyError):
             continue
         keys = set(wrong) | set(model) | set(student)
-        differ = [k for k in keys if not _same(wrong.get(k), model.get(k), with_rights)]
+        differ = [k for k in keys if not same_node(wrong.get(k), model.get(k), with_rights)]
         common = [k for k in keys if k not in differ]
         if not differ:
             continue
-        agree_wrong = sum(_same(student.get(k), wrong.get(k), with_rights) for k in differ)
-        agree_model = sum(_same(student.get(k), model.get(k), with_rights) for k in differ)
-        agree_rest = sum(_same(student.get(k), model.get(k), with_rights) for k in common)
+        agree_wrong = sum(same_node(student.get(k), wrong.get(k), with_rights) for k in differ)
+        agree_model = sum(same_node(student.get(k), model.get(k), with_rights) for k in differ)
+        agree_rest = sum(same_node(student.get(k), model.get(k), with_rights) for k in common)
         if (
             agree_wrong > agree_model
             and 2 * agree_wrong >= len(differ)
@@ -431,7 +431,7 @@ def _misconceptions(
     return [message for _, _, message in found[:3]]
 
 
-def _same(student: tuple[Any, Any] | None, other: tuple[Any, Any] | None, rights: bool) -> bool:
+def same_node(student: tuple[Any, Any] | None, other: tuple[Any, Any] | None, rights: bool) -> bool:
     """Return True when a student's entry agrees with another tree's (both absent agrees)."""
     if student is None or other is None:
         return student is None and other is None

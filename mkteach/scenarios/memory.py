@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..programs import file_pager, memory_pager, reader
 from ..system import System
 
 if TYPE_CHECKING:
@@ -22,40 +23,7 @@ def give_region(s: System, space: AddressSpace | str, first: int, order: int) ->
     s.map(s.sigma0, first, space, first, order=order)
 
 
-# -- stacked pagers -------------------------------------------------------------------------------
-
-
-def memory_pager(t, free):
-    """The main-memory pager: back each fault with a free page of its own (in `free` order).
-
-    It touches that page first, so its own pager (σ0's) maps a frame there, and then maps it.
-    """
-    msg = yield t.wait()
-    while True:
-        own = free.pop(0)
-        yield t.load(own * PAGE)  # our own page: a fault to σ0's pager maps its frame
-        msg = yield t.reply_and_wait(msg.sender, map=[(own, "rw", 0)])
-
-
-def file_pager(t, base):
-    """A file pager: page p of a client shows block p of a file, kept at own page base + p.
-
-    At a block's first use it writes the block's contents (its own page faults to its pager).
-    """
-    loaded = set()
-    msg = yield t.wait()
-    while True:
-        own = base + msg.fault_page
-        if own not in loaded:
-            yield t.store(own * PAGE, f"block {msg.fault_page}")
-            loaded.add(own)
-        msg = yield t.reply_and_wait(msg.sender, map=[(own, "rw", 0)])
-
-
-def reader(t, pages):
-    """Read the first word of each page in `pages`."""
-    for page in pages:
-        yield t.load(page * PAGE)
+# -- stacked pagers (memory_pager, file_pager and reader are in mkteach.programs) ------------------
 
 
 def stacked_pagers(seed: int = 0, machine: str = "i486", pages: int = 4) -> System:

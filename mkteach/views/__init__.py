@@ -8,6 +8,7 @@ Every view also renders statically: `view.figure(step)` is a plain plotly figure
 
 from .cost import CostView
 from .dashboard import Dashboard, dashboard
+from .display import register as _register_renderer
 from .hardware import HardwareView
 from .ipc import IpcFlowView
 from .stepper import Stepper
@@ -22,3 +23,5 @@ __all__ = [
     "Stepper",
     "dashboard",
 ]
+
+_register_renderer()  # fig.show() works without nbformat too (JupyterLite): see display.py

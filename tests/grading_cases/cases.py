@@ -17,15 +17,8 @@ from typing import Any
 
 import nbformat
 
-from mkteach.grading import (
-    MemOp,
-    apply_ops,
-    memory_ops,
-    model_tree,
-    seed_of,
-    wrong_flush_instance,
-    wrong_tree,
-)
+from mkteach.exercises import ex02_address_spaces as ex02
+from mkteach.grading import wrong_tree
 from mkteach.grading.markup import SOLUTION, grade_id
 from mkteach.grading.student_copies import read_source, student_copy
 
@@ -44,6 +37,19 @@ def answered(exercise: str) -> Any:
         if original.get("metadata", {}).get("nbgrader", {}).get("solution"):
             lines = original.source.split("\n")
             cell.source = "\n".join(x for x in lines if not any(d in x for d in SOLUTION))
+    return nb
+
+
+def read_copy(path: Path) -> Any:
+    """Return a released student copy, as a student opens it."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def set_student(nb: Any, student: str) -> Any:
+    """Return `nb` with its STUDENT cell set to `student`."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("STUDENT ="):
+            cell.source = f"STUDENT = {student!r}"
     return nb
 
 
@@ -67,43 +73,45 @@ def insert_after(nb: Any, gid: str, source: str) -> Any:
 
 
 def tree_source(tree: dict) -> str:
-    """Return Python source assigning `predicted` and `predicted_rights` for a tree."""
-    parents = "".join(f"    {k!r}: {p!r},\n" for k, (p, _) in tree.items())
-    rights = "".join(f"    {k!r}: {r!r},\n" for k, (_, r) in tree.items())
-    return f"predicted = {{\n{parents}}}\npredicted_rights = {{\n{rights}}}\n"
+    """Return Python source assigning `predicted` for a tree {(space, page): parent}."""
+    return "predicted = {\n" + "".join(f"    {k!r}: {p!r},\n" for k, p in tree.items()) + "}\n"
 
 
-def believed(mistake: str) -> dict:
-    """Return the Q1 tree of ex02 as someone holding `mistake` predicts it (rights from the model
-    where the node exists, else "rw")."""
-    ops = memory_ops(seed_of(STUDENT), "q1")
-    right = model_tree(apply_ops(ops))
-    return {k: (p, right.get(k, (None, "rw"))[1]) for k, p in wrong_tree(ops, mistake).items()}
+def sets_source(**sets: set) -> str:
+    """Return Python source assigning each name its set (sorted, so the file is stable)."""
+    return "".join(f"{name} = {{{', '.join(map(repr, sorted(v)))}}}\n".replace("{}", "set()")
+                   for name, v in sets.items())  # fmt: skip
 
 
 # -- wrong on purpose -----------------------------------------------------------------------
 
 
 def ex02_wrong_flush() -> Any:
-    """Q1 removes the flusher too, Q2 blames the wrong belief and counts like it, Q3 counts the
-    mappings left after a full flush."""
+    """Q2: the standard pager's flush also removes its own mapping, f1's only what f1 mapped
+    directly, F's as if F still held the page; Q3: who holds the frame now, not after the swap."""
     nb = answered(EX02)
-    answer(nb, "ex02-q1-answer", tree_source(believed("flush_self")))
-    ops, mistake, _ = wrong_flush_instance(seed_of(STUDENT))
-    other = "flush_self" if mistake != "flush_self" else "flush_direct_only"
-    last = ops[-1]
-    full = len(model_tree(apply_ops(ops)))
-    assert full != len(
-        model_tree(apply_ops(ops[:-1] + [MemOp("flush", last.space, last.page, rights="w")]))
-    )
-    answer(nb, "ex02-q2-answer", f'misconception = "{other}"\nflushed_count = 999\n')
-    answer(nb, "ex02-q3-answer", f'after_w_count = {full}\nafter_w_readonly = 0\nwhy_w = "tlb"\n')
-    return nb
+    ops, seed = ex02.figure1_ops(STUDENT), STUDENT
+    answer(nb, "ex02-q2-answer", sets_source(
+        removed_by_standard=ex02.believed_removed(
+            ops, ex02.flush_by(seed, "standard"), "flush_self"
+        ),
+        removed_by_f1=ex02.believed_removed(ops, ex02.flush_by(seed, "f1"), "flush_direct_only"),
+        removed_by_F=ex02.believed_removed(ops, ex02.flush_by(seed, "F"), "grant_as_map"),
+    ))  # fmt: skip
+    frame = ex02.figure1_instance(seed)["f1"]["frame"]
+    return answer(nb, "ex02-q3-answer", sets_source(held_if_swapped=ex02.holders(ops, frame)))
 
 
 def ex02_wrong_grant() -> Any:
-    """Q1 treats the grant as a map."""
-    return answer(answered(EX02), "ex02-q1-answer", tree_source(believed("grant_as_map")))
+    """Q1 and Q2 treat F's grant as a map: F stays in the tree."""
+    nb = answered(EX02)
+    ops, seed = ex02.figure1_ops(STUDENT), STUDENT
+    answer(nb, "ex02-q1-answer", tree_source(wrong_tree(ops, "grant_as_map")))
+    beliefs = {
+        f"removed_by_{who}": ex02.believed_removed(ops, ex02.flush_by(seed, who), "grant_as_map")
+        for who in ex02.FLUSHERS
+    }
+    return answer(nb, "ex02-q2-answer", sets_source(**beliefs))
 
 
 SAME_PAGE_PAGER = """
@@ -150,16 +158,16 @@ def ex03_wrong() -> Any:
 def deleted_tests() -> Any:
     """Two test cells deleted."""
     nb = answered(EX02)
-    for gid in ("ex02-q1-test", "ex02-q2-test"):
+    for gid in ("ex02-q2-test", "ex02-q3-test"):
         del nb.cells[index(nb, gid)]
     return nb
 
 
 def edited_test() -> Any:
     """A wrong answer, and its test cell edited to claim full marks."""
-    nb = answer(answered(EX02), "ex02-q1-answer", tree_source(believed("flush_self")))
+    nb = ex02_wrong_flush()
     nb.cells[
-        index(nb, "ex02-q1-test")
+        index(nb, "ex02-q2-test")
     ].source = "from mkteach.grading import Feedback\n\nFeedback(4, 4, ('all right',))"
     return nb
 
@@ -178,7 +186,7 @@ def duplicated_test() -> Any:
 def changed_types() -> Any:
     """A test cell turned into markdown and an answer cell into a raw cell."""
     nb = answered(EX02)
-    for gid, kind in (("ex02-q3-test", "markdown"), ("ex02-q1-answer", "raw")):
+    for gid, kind in (("ex02-q3-test", "markdown"), ("ex02-q2-answer", "raw")):
         cell = nb.cells[index(nb, gid)]
         cell.cell_type = kind
         cell.pop("outputs", None)
@@ -188,13 +196,13 @@ def changed_types() -> Any:
 
 def endless_loop() -> Any:
     """A cell that loops for ever (an interrupt stops it)."""
-    return insert_after(answered(EX02), "ex02-q1-answer", "while True:\n    pass")
+    return insert_after(answered(EX02), "ex02-q2-answer", "while True:\n    pass")
 
 
 def stuck_loop() -> Any:
     """A cell that ignores interrupts and loops for ever, after the first test."""
     loop = "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
-    return insert_after(answered(EX02), "ex02-q1-test", loop)
+    return insert_after(answered(EX02), "ex02-q2-test", loop)
 
 
 def raising_cell() -> Any:
@@ -205,57 +213,6 @@ def raising_cell() -> Any:
 def missing_import() -> Any:
     """A cell that imports a module that does not exist."""
     return insert_after(answered(EX02), "ex02-setup", "import module_that_does_not_exist")
-
-
-FORGER = """
-import base64, glob, json, os
-
-findings = []
-for folder in [os.getcwd(), os.path.dirname(os.getcwd()), "/tmp"]:
-    for path in glob.glob(os.path.join(folder, "*.ipynb")):
-        findings.append(open(path).read())
-for name in ["ex02-address-spaces.ipynb", "../exercises/ex02-address-spaces.ipynb"]:
-    if os.path.exists(name):
-        findings.append(open(name).read())
-findings.append(json.dumps(dict(os.environ)))
-findings.append(open(f"/proc/{os.getppid()}/cmdline", "rb").read().decode(errors="replace"))
-import mkteach.grading.channel as channel
-
-findings.append(repr(vars(channel)))
-findings.append(repr(__import__("linecache").cache))
-findings.append(repr(get_ipython().user_ns.get("In")))
-probe = os.environ.get("MKTEACH_TEST_PROBE")
-if probe:
-    with open(probe, "w") as f:
-        f.write("\\n".join(findings))
-
-channel.emit({"points": 4, "possible": 4, "messages": ["forged"], "title": ""})
-for gid in ["ex02-q1-test", "ex02-q2-test", "ex02-q3-test"]:
-    body = {"grade_id": gid, "nonce": "0" * 16, "seq": 0,
-            "feedback": {"points": 4, "possible": 4, "messages": ["forged"], "title": ""}}
-    payload = base64.b64encode(json.dumps(body).encode()).decode()
-    print(f"{channel.MARKER} {payload} {'0' * 64}")
-
-import mkteach.grading as grading
-import mkteach.grading.feedback as feedback_module
-
-
-def full_marks(*args, **kwargs):
-    return feedback_module.finish(4, 4, ["forged"])
-
-
-grading.check_mapping_tree = grading.check_choice = grading.check_value = full_marks
-get_ipython().events.register(
-    "pre_run_cell", lambda *args: feedback_module.finish(4, 4, ["forged by a hook"])
-)
-"""
-
-
-def forger() -> Any:
-    """No answers, but a cell that looks for the instructor's notebook and forges results
-    (printed markers, direct calls, replaced checks, an IPython hook)."""
-    source = read_source(EXERCISES / f"{EX02}.ipynb")
-    return insert_after(student_copy(source, EX02), "ex02-setup", FORGER)
 
 
 CASES: dict[str, Callable[[], Any]] = {
@@ -272,9 +229,20 @@ CASES: dict[str, Callable[[], Any]] = {
     "tamper-stuck-loop": stuck_loop,
     "tamper-raising-cell": raising_cell,
     "tamper-missing-import": missing_import,
-    "tamper-forger": forger,
 }
 TEXT_CASES = {"tamper-not-a-notebook": NOT_A_NOTEBOOK}
+
+
+def collect(names: list[str], folder: Path, student: str = STUDENT) -> list[Path]:
+    """Return copies of the cases' files in folder/STUDENT/, as an instructor collects them
+    (the grader takes the student's identity from that folder)."""
+    (folder / student).mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in names:
+        target = folder / student / path(name).name
+        target.write_bytes(path(name).read_bytes())
+        out.append(target)
+    return out
 
 
 def path(name: str) -> Path:

@@ -1,0 +1,105 @@
+"""Exercise 8 (non-portability): TCB placement in the Pentium's cache and the charges of
+address-space switches.
+
+Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
+asks for it; every check returns `Feedback` and never raises at the student.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from mkteach.grading.instances import instance
+from mkteach.hw.kernels import HOT_TCB
+from mkteach.hw.machine import Machine
+from mkteach.hw.profiles import profile
+
+TCB_ALIGNS = (512, 1024, 2048)
+
+
+def tcb_instance(seed: int | str) -> dict[str, Any]:
+    """Return the seeded TCB question: an alignment and two threads (task, number)."""
+    rng = instance(seed, "tcb")
+    align = rng.choice(TCB_ALIGNS)
+    collide = rng.random() < 0.5  # half the instances conflict, whatever the alignment
+    m = tcb_machine(align)
+    a = (rng.randint(1, 12), rng.randint(0, 15))
+    while True:
+        b = (rng.randint(1, 12), rng.randint(0, 15))
+        if b != a and tcbs_conflict(m, a, b) == collide:
+            return {"align": align, "a": a, "b": b}
+
+
+def tcb_machine(align: int, interleave: bool = False, machine: str = "pentium") -> Machine:
+    """Return a fresh `machine` with TCBs `align` bytes apart, in the given thread-id layout."""
+    return Machine(profile(machine, tcb_align=align, tcb_interleave=interleave))
+
+
+def tcb_hot_sets(m: Machine, task: int, number: int) -> list[int]:
+    """Return the data-cache sets of the hot lines of thread (task, number)'s TCB on machine
+    `m`: its header first, then the top of its kernel stack (the model's cache decides)."""
+    from ..kernel.ids import ThreadId
+
+    spans = m.tcb_spans(ThreadId(task, number, 0), HOT_TCB)
+    cache = m.dcache
+    return [cache.set_index(line) for a, n in spans for line in cache.lines_of(a, n)]
+
+
+def tcbs_conflict(m: Machine, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Return True when the hot lines of TCBs `a` and `b` (task, number) need more than all but
+    one way of some cache set: the rule of `workloads.tcb_conflict_free` (one way stays for the
+    rest of the IPC path)."""
+    load = Counter(tcb_hot_sets(m, *a) + tcb_hot_sets(m, *b))
+    return max(load.values()) > m.dcache.assoc - 1
+
+
+def switch_instance(seed: int | str) -> int:
+    """Return the seeded number of pages the working set touches after a switch."""
+    return instance(seed, "switch").randint(4, 28)
+
+
+def conventional_parts(
+    machine: str, pages: int, overrides: dict[str, Any] | None = None
+) -> dict[str, int]:
+    """Return {cause: cycles} of a conventional switch between large spaces that then touches
+    `pages` pages: what `workloads.conventional_switch` adds up (root load, iret, TLB misses)."""
+    m = Machine(profile(machine, **(overrides or {})))
+    m.switch_space(1)
+    for page in range(pages):
+        m.user_access(1, page, page, 0, False)
+    m.take_costs()
+    m.switch_space(2)
+    m.charge("trap_exit", m.profile.trap_exit_cycles)
+    for page in range(pages):
+        m.user_access(2, page, 64 + page, 0, False)
+    got = dict(m.take_costs())
+    return {c: got[c] for c in ("as_switch", "trap_exit", "tlb_miss") if got.get(c)}
+
+
+def layout_instance(seed: int | str) -> dict[str, int]:
+    """Return the seeded thread-id layout question: a task and how many tasks there are."""
+    rng = instance(seed, "layout")
+    tasks = rng.choice((8, 12, 16, 20))
+    return {"task": rng.randint(1, tasks), "tasks": tasks}
+
+
+TCB_LAYOUT_WHY = {
+    "sets": "with task-major ids, thread 0 of every task lies 16 TCBs from the next task's: "
+    "at 1 KB that is 16 KB, a multiple of the 4 KB way, so they all share one set; the new "
+    "layout puts the tasks' threads side by side, in different sets",
+    "lookup": "1 KB TCBs no longer let the kernel find a TCB from the id, so ids now index a table",
+    "more_threads": "smaller TCBs allow more threads per task, so the thread number needed "
+    "more bits",
+    "reuse": "the ids had to change so that a stale 486 id cannot reach a new thread",
+    "stack": "a 1 KB TCB leaves too little room for the kernel stack, so stacks moved and the "
+    "id had to say where",
+}
+
+TCB_LAYOUT_WHY_NOT = {
+    "lookup": "the id still encodes the TCB's address (no table on the IPC path); only the "
+    "order of the slots changed",
+    "more_threads": "the number of threads per task did not change: 16, as before",
+    "reuse": "stale ids are caught by the id's version, in either layout",
+    "stack": "the kernel stack stays in the TCB's slot: its top is the slot's last bytes",
+}

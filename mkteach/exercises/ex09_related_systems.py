@@ -1,0 +1,86 @@
+"""Exercise 9 (related systems): the seven systems' design choices and seeded R2000
+parameters.
+
+Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
+asks for it; every check returns `Feedback` and never raises at the student.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkteach.grading.instances import instance
+from mkteach.hw.profiles import PROFILES
+
+SYSTEMS = ("Synthesis", "Spin", "Utah Mach", "DP-Mach", "Panda", "Cache Kernel", "Exokernel")
+
+DESIGNS = {
+    "codegen": "kernel code generated at run time, specialised for one thread or one use",
+    "extensions": "application code loaded into the kernel, kept safe by a type-safe "
+    "language's compiler",
+    "migrating": "the client's thread itself moves into the server for the duration of an RPC",
+    "domains": "several protection domains inside one user address space, with protected "
+    "inter-domain calls",
+    "interrupts_only": "a kernel that handles only interrupts and exceptions; protection "
+    "domains and virtual processors are built outside",
+    "cached_objects": "the kernel caches kernels, threads, address spaces and mappings, loaded "
+    "and written back by user-level application kernels",
+    "primitives": "the kernel exports the hardware's primitives, not abstractions; library "
+    "operating systems build the abstractions",
+    "small_spaces": "small address spaces inside every large one, separated by segment "
+    "registers, with no TLB flush between them",
+    "direct_switch": "call and reply_and_wait switch directly from the client's thread to the "
+    "server's and back, without the scheduler",
+    "few_abstractions": "a few abstractions (address spaces, threads, IPC), made as cheap as "
+    "primitives",
+}
+
+SYSTEM_DESIGN = {
+    "Synthesis": "codegen",
+    "Spin": "extensions",
+    "Utah Mach": "migrating",
+    "DP-Mach": "domains",
+    "Panda": "interrupts_only",
+    "Cache Kernel": "cached_objects",
+    "Exokernel": "primitives",
+}
+
+DESIGN_OWNER = {
+    "codegen": "that was Synthesis's choice (the paper: its gain is lost to cache effects)",
+    "extensions": "that was Spin's choice (Modula-3 extensions in the kernel)",
+    "migrating": "that was Utah Mach's choice (migrating-thread RPC, 3-4x over Mach's IPC)",
+    "domains": "that was DP-Mach's choice (domains in one space, about 2x slower than a good RPC)",
+    "interrupts_only": "that was Panda's choice (its kernel handles interrupts and exceptions)",
+    "cached_objects": "that was the Cache Kernel's choice (kernel objects cached from user level)",
+    "primitives": "that was the Exokernel's choice (primitives, not abstractions)",
+    "small_spaces": "that is the µ-kernel's own answer to DP-Mach (chapter 6), not another "
+    "system's choice",
+    "direct_switch": "that is L3's own answer to Utah's migrating threads, not another "
+    "system's choice",
+    "few_abstractions": "that is L3's own position, its answer to the Exokernel",
+}
+
+
+def matching_instance(seed: int | str) -> list[str]:
+    """Return the seeded four systems (in the paper's order) a student matches to choices."""
+    chosen = set(instance(seed, "matching").sample(SYSTEMS, 4))
+    return [name for name in SYSTEMS if name in chosen]
+
+
+def exo_instance(seed: int | str) -> dict[str, Any]:
+    """Return seeded R2000 overrides (trap entry and exit, cycles per kernel instruction)."""
+    rng = instance(seed, "exokernel")
+    return {
+        "trap_enter_cycles": rng.randint(8, 12),
+        "trap_exit_cycles": rng.randint(6, 9),
+        "cpi": rng.choice([1.0, 1.2, 1.3, 1.5, 2.0]),
+    }
+
+
+CROSSING = ("trap", "as_switch", "small_space", "tlb_miss")
+CROSSING_MACHINES = tuple(name for name in PROFILES if name != "i486")
+
+
+def crossing_instance(seed: int | str) -> str:
+    """Return the seeded processor of the crossing question (any profile but the 486)."""
+    return instance(seed, "crossing").choice(CROSSING_MACHINES)

@@ -1,0 +1,217 @@
+"""The sandbox a submission runs in: bubblewrap namespaces, an unprivileged user, limits.
+
+    with Sandbox.start("notebook", stdin_text=job, seconds=300) as box:
+        for line in box.lines(): ...
+
+Each sandbox is a `bwrap` process with its own mount, PID, network, IPC and UTS namespaces. It
+sees the system's programs and libraries (/usr, /etc), the Python installation and this package,
+all read-only, a fresh /tmp and an empty home folder, and nothing else: no source folder, no other
+submission, no grader output. Under root it switches to an unprivileged user of its own
+(`setpriv`, a user id per slot so that process limits are per sandbox); otherwise it uses an
+unprivileged user namespace. Inside, `runner.py` lowers the limits (CPU time, address space,
+processes, file size, open files) before any student code runs. When the first process ends,
+or the grader kills the sandbox, the PID namespace goes and with it every process started in it,
+detached ones included.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+RUNNER = Path(__file__).resolve().with_name("runner.py")
+PACKAGE = RUNNER.parents[1]  # the mkteach package folder
+FIRST_UID = 61000
+SLOTS = 64
+TMP_BYTES = 256 * 1024 * 1024
+OUTPUT_BYTES = 8 * 1024 * 1024  # what the grader reads from one sandbox at most
+ENV = {
+    "HOME": "/home/student",
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "TMPDIR": "/tmp",
+    "IPYTHONDIR": "/tmp/ipython",
+    "MPLBACKEND": "Agg",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be started here (no bubblewrap, no namespaces...)."""
+
+
+_slots = threading.Semaphore(SLOTS)
+_free = list(range(SLOTS))
+_lock = threading.Lock()
+
+
+def bound_paths() -> list[Path]:
+    """Return the host folders a sandbox can read: the Python installation(s) and the package."""
+    paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), PACKAGE}
+    return sorted(paths)
+
+
+def visible_to_sandbox(path: str | Path) -> bool:
+    """Return True when a sandbox could read `path` (it lies in /usr, /etc or a bound folder)."""
+    p = Path(path).resolve()
+    roots = [Path("/usr"), Path("/etc"), *bound_paths()]
+    return any(p == r or r in p.parents for r in roots)
+
+
+def command(mode: str, uid: int, cpu_seconds: int) -> list[str]:
+    """Return the argv that runs `runner.py MODE` in a fresh sandbox as user `uid`."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxError(
+            "bubblewrap is not installed: grading runs each submission in a sandbox "
+            "(Debian/Ubuntu: apt-get install bubblewrap)"
+        )
+    argv = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    argv += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    argv += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        link = Path("/") / name
+        if link.is_symlink():
+            argv += ["--symlink", os.readlink(link), str(link)]
+        elif link.is_dir():
+            argv += ["--ro-bind", str(link), str(link)]
+    made: set[Path] = set()
+    for path in bound_paths():
+        for folder in reversed(path.parents[:-1]):  # bwrap would make them 0700
+            if folder not in made and not folder.is_relative_to("/usr"):
+                argv += ["--perms", "0755", "--dir", str(folder)]
+                made.add(folder)
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", ENV["HOME"]]
+    argv += ["--chdir", ENV["HOME"], "--clearenv"]
+    for key, value in ENV.items():
+        argv += ["--setenv", key, value]
+    python = [sys.executable, "-I", str(RUNNER), mode, str(cpu_seconds)]
+    if os.geteuid() == 0:
+        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+        drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return argv + ["--"] + drop + python
+    return argv + ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--"] + python
+
+
+class Sandbox:
+    """One running sandbox: write to its stdin, read its protocol lines, kill it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], slot: int, deadline: float) -> None:
+        self.proc = proc
+        self.slot = slot
+        self.deadline = deadline
+        self.buffer = b""
+        self.read_bytes = 0
+        self.problem = ""
+
+    @classmethod
+    def start(cls, mode: str, seconds: float, stdin_text: str | None = None) -> Sandbox:
+        """Return a started sandbox running `runner.py MODE`, its input written if given."""
+        _slots.acquire()
+        with _lock:
+            slot = _free.pop()
+        try:
+            argv = command(mode, FIRST_UID + slot, max(2, int(seconds) + 2))
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            _release(slot)
+            raise
+        box = cls(proc, slot, time.monotonic() + seconds)
+        if stdin_text is not None:
+            box.feed(stdin_text, close=True)
+        return box
+
+    def feed(self, text: str, close: bool = False) -> bool:
+        """Write `text` to the sandbox; return False when it no longer listens."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+            if close:
+                self.proc.stdin.close()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def line(self, seconds: float | None = None) -> bytes | None:
+        """Return the next output line (without its newline), or None at the end, when the
+        time is up (`seconds`, or the sandbox's deadline) or past the output limit."""
+        assert self.proc.stdout is not None
+        until = self.deadline if seconds is None else min(self.deadline, time.monotonic() + seconds)
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            left = until - time.monotonic()
+            if left <= 0:
+                self.problem = self.problem or "timeout"
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.read_bytes += len(chunk)
+            if self.read_bytes > OUTPUT_BYTES:
+                self.problem = "output"
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def lines(self) -> Iterator[bytes]:
+        """Yield output lines until the end, the deadline or the output limit."""
+        while (line := self.line()) is not None:
+            yield line
+
+    def kill(self) -> None:
+        """End the sandbox and every process in it, and free its slot (idempotent)."""
+        if self.slot < 0:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        _release(self.slot)
+        self.slot = -1
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.kill()
+
+
+def _release(slot: int) -> None:
+    """Return a sandbox slot (and its user id) to the pool."""
+    with _lock:
+        _free.append(slot)
+    _slots.release()
