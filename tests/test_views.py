@@ -22,6 +22,7 @@ from mkteach.views import (
     dashboard,
 )
 from mkteach.views.replay import WINDOW
+from mkteach.views.tree import FLUSHED
 
 
 def server(t):
@@ -50,8 +51,8 @@ def story():
 
 def labels(fig):
     """Return the live node labels of a tree figure and the ghost labels."""
-    live = {t for trace in fig.data[3:] for t in trace.text}
-    return live, set(fig.data[2].text)
+    live = {t for trace in fig.data[2:FLUSHED] for t in trace.text}
+    return live, set(fig.data[FLUSHED].text)
 
 
 def legend_of(fig, label):
@@ -65,7 +66,7 @@ def test_the_tree_highlights_new_mappings_and_draws_flushed_ones_as_ghosts(story
     assert live == {"sigma0:2 rw", "G:0 rw", "F:1 rw", "S:5 rw"} and not ghosts
     fig = view.figure(5)
     assert legend_of(fig, "S:5 rw") == "mapped in this step"  # new in step 5
-    assert legend_of(fig, "G:0 rw") == "mapping (space:page rights)"
+    assert legend_of(fig, "G:0 rw") == "mappings"
     assert len({t.marker.color for t in fig.data[2:]}) == len(fig.data) - 2  # a colour each
     live, ghosts = labels(view.figure(6))
     assert live == {"sigma0:2 rw", "G:0 rw"}
@@ -189,10 +190,10 @@ def test_ipc_arrows_are_labelled_with_the_message_and_lanes_with_thread_and_spac
 def test_the_tree_draws_no_edge_between_two_flushed_pages(story):
     fig = MappingTreeView(story, frame=2).figure(6)  # F:1 and S:5 flushed in step 6
     ghost_edges = list(zip(fig.data[1].x, fig.data[1].y, strict=True))
-    ghosts = {(x, y) for x, y in zip(fig.data[2].x, fig.data[2].y, strict=True)}
+    ghosts = {(x, y) for x, y in zip(fig.data[FLUSHED].x, fig.data[FLUSHED].y, strict=True)}
     segments = [ghost_edges[i : i + 2] for i in range(0, len(ghost_edges), 3)]
     assert segments and all(not (a in ghosts and b in ghosts) or a[1] != b[1] for a, b in segments)
-    parents = {(x, y) for t in fig.data[3:] for x, y in zip(t.x, t.y, strict=True)}
+    parents = {(x, y) for t in fig.data[2:FLUSHED] for x, y in zip(t.x, t.y, strict=True)}
     assert all(a in parents or b in parents or a in ghosts for a, b in segments)
 
 

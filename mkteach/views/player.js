@@ -218,7 +218,7 @@ function mkteachPlayer(el, data, model) {
     }
     s += "</svg>";
     const used = new Set(scene.nodes.map((n) => n[4]));
-    let key = Object.entries(data.key.nodes).filter(([m]) => used.has(m)).map(([, [name, colour]]) => `<span class="chip" style="background:${colour};border-radius:50%"></span>${esc(name)}`).join("");
+    let key = Object.entries(data.key.nodes).filter(([m]) => used.has(m)).map(([m, [name, colour]]) => `<span class="chip" style="background:${colour};border-radius:50%"></span>${esc(name)}${m === "" ? " (space:page rights)" : ""}`).join("");
     if (used.has("flushed")) key += `<span class="chip" style="background:none;color:#d62728">✕</span>flushed in this step (dotted: where it hung)`;
     key += `<span class="chip" style="background:#999;height:2px"></span>line: mapped from the node above (σ0 is the root)`;
     return `<h4>${title}</h4>${s}<div class="key">${key}</div>`;

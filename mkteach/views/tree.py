@@ -17,11 +17,12 @@ from .common import COLLAPSED, HIGHLIGHT, FigureView, events_at
 Key = tuple[str, int]
 MAX_TREES = 12
 NODE_KINDS = {  # highlight -> (legend name, colour)
-    "": ("mapping (space:page rights)", "#6b8bd6"),
+    "": ("mappings", "#6b8bd6"),  # labelled space:page rights
     "new": ("mapped in this step", HIGHLIGHT["new"]),
     "granted": ("granted in this step", HIGHLIGHT["granted"]),
     "reduced": ("rights reduced in this step", HIGHLIGHT["reduced"]),
 }
+FLUSHED = 2 + len(NODE_KINDS)  # the trace of flushed nodes, after the edges and node kinds
 
 
 def tidy_layout(children: dict[Key, list[Key]], roots: list[Key]) -> dict[Key, tuple[float, int]]:
@@ -74,13 +75,6 @@ class MappingTreeView(FigureView):
             showlegend=False,
             line={"color": HIGHLIGHT["flushed"], "dash": "dot", "width": 1},
         )
-        fig.add_scatter(
-            name="flushed this step",
-            mode="markers+text",
-            hoverinfo="text",
-            marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
-            textposition="middle right",
-        )
         for name, colour in NODE_KINDS.values():
             fig.add_scatter(
                 name=name,
@@ -93,6 +87,13 @@ class MappingTreeView(FigureView):
                     "line": {"width": 0 if "this" not in name else 2, "color": "#333"},
                 },
             )
+        fig.add_scatter(
+            name="flushed this step",
+            mode="markers+text",
+            hoverinfo="text",
+            marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
+            textposition="middle right",
+        )
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False, autorange="reversed")
         fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
@@ -156,6 +157,7 @@ class MappingTreeView(FigureView):
         pos, children, info, ghost_parent = self.layout(step)
         self._fill(fig, pos, children, info, ghost_parent)
         title = f"{self.title} after step {step}" if step >= 0 else self.title
+        title += " (each node: space:page rights)" if pos else ""
         if pos:
             fig.update_layout(title=title, height=self.height, showlegend=True)
         else:
@@ -177,13 +179,13 @@ class MappingTreeView(FigureView):
         fig.data[0].update(x=edges[0], y=edges[1])
         fig.data[1].update(x=ghost_edges[0], y=ghost_edges[1])
         dead = [n for n in pos if info[n][1] == "flushed"]
-        fig.data[2].update(
+        fig.data[FLUSHED].update(
             x=[pos[n][0] for n in dead],
             y=[pos[n][1] for n in dead],
             text=[f"{n[0]}:{n[1]}" for n in dead],
             hovertext=[f"{n[0]} page {n[1]}: flushed in this step" for n in dead],
         )
-        for i, state in enumerate(NODE_KINDS, start=3):
+        for i, state in enumerate(NODE_KINDS, start=2):
             nodes = [n for n in pos if info[n][1] == state]
             fig.data[i].update(
                 x=[pos[n][0] for n in nodes],
