@@ -15,7 +15,10 @@ Measured here, side by side:
   (map and flush only: no executor, no trace, no hardware) and through System (every map and flush
   is a step: trace event, i486 hardware model), with the garbage collector paused and running.
 - views: one step update of the whole dashboard on a run with 50 threads and 500 mappings
-  (target: under 50 ms), and jumping the dashboard back 1,000 steps.
+  (target: under 50 ms), and jumping the dashboard back 1,000 steps, in Python; and stepping in
+  the browser (JupyterLab in headless Chromium, as tests/test_browser.py measures it): one step,
+  click to painted frame, at 1,000 and 100,000 steps (targets 50 ms and 100 ms), and the bytes
+  the dashboard sent (target at 100,000 steps: 2 MB).
 - course: wall time of the whole notebook suite under nbval (target: under 3 minutes on 2 cores),
   whatever notebooks/ holds when it runs.
 - lite: the JupyterLite site (`make lite`, built first if missing): its size (target: at most
@@ -394,7 +397,27 @@ def bench_views() -> dict:
         "steps": s.steps,
         "view_update": {**update, "target_ms": 50, "target_met": update["median_ms"] < 50},
         "view_jump_back_1000": jump,
+        "browser_stepping": bench_browser_stepping(),
     }
+
+
+def bench_browser_stepping() -> dict:
+    """Return the browser's step latency at 1,000 and 100,000 steps and the bytes sent, or
+    why it could not be measured here."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import lab_server
+
+    missing = lab_server.chromium_missing()
+    if missing:
+        return {"skipped": missing}
+    out = {}
+    for steps, target in ((1_000, 50), (100_000, 100)):
+        m = lab_server.measure_stepping(steps)
+        m.update(target_ms=target, target_met=m["median_ms"] <= target)
+        if steps == 100_000:
+            m.update(bytes_target=2_000_000, bytes_target_met=m["bytes_sent"] <= 2_000_000)
+        out[str(steps)] = m
+    return out
 
 
 # -- 4. The course under nbval -----------------------------------------------------------------

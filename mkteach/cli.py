@@ -21,18 +21,41 @@ from .commands import CommandError, add_commands, run_command, trace_command
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "notebooks/00-start.ipynb"
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
 
 
 def lab_command(extra: list[str]) -> list[str]:
-    """Return the command that starts JupyterLab on the course's start notebook."""
+    """Return the command that starts JupyterLab on the course's start notebook, with no news
+    or update pop-up."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
     # 127.0.0.1 only, and JupyterLab's random token (printed in the URL it shows)
-    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}"]
+    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               # defaults that answer JupyterLab's "news?" question (no): lab_settings/
+               f"--LabApp.app_settings_dir={LAB_SETTINGS}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to start as root without it
     if (ROOT / START).exists():
-        command.append(START)
+        # the URL it prints (and the browser it opens) goes to 00-start, not the Launcher
+        start_url = f"/lab/tree/{START}"
+        command += [f"--ServerApp.default_url={start_url}", f"--LabApp.default_url={start_url}"]
+        command.append(START)  # relative to ROOT, where main() runs it
     return command + extra
+
+
+def trust_course_notebooks() -> None:
+    """Mark the course's own notebooks trusted, so their saved dashboard replays (HTML with a
+    script) step in JupyterLab before any cell runs; say so and go on if it cannot."""
+    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        return
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
+    try:
+        subprocess.run([jupyter, "trust", *notebooks], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"mkteach lab: could not trust the course notebooks ({e}); their saved dashboards "
+              "step once their cells run", file=sys.stderr)  # fmt: skip
 
 
 class Parser(argparse.ArgumentParser):
@@ -71,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:]):
+        try:  # everything after `lab` goes to jupyter lab (say --no-browser, --port=9999)
+            trust_course_notebooks()
+            return subprocess.call(lab_command(argv[1:]), cwd=ROOT)
+        except KeyboardInterrupt:
+            return 0
     args = build_parser().parse_args(argv)
     if args.command == "lab":
         try:

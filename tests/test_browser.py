@@ -1,14 +1,19 @@
-"""A real browser opens a notebook that uses every view, runs it, steps and plays it.
+"""Real browsers open the dashboards: JupyterLab, Voila and a static HTML export, in headless
+Chromium (Debian's package) driven by Playwright.
 
-JupyterLab runs on 127.0.0.1 with a token; headless Chromium (Debian's package) is driven by
-Playwright. The test asserts what a person would look for: every view rendered, no widget
-errors, the slider moves when stepping and playing, and a plot changes. A screenshot lands in
-build/screenshots/ for a person to look at.
+The stories: a student opens the course (`mkteach lab`) and lands on 00-start with no pop-up;
+runs a notebook and reads every view (keys, the program pane, both runs side by side); steps
+back and forth at 1,000 and 100,000 steps without waiting for the kernel; reloads a dashboard
+20 times in JupyterLab and in Voila without one page error; and opens the HTML export of an
+executed notebook, with no kernel and no network, and steps through its replay there.
+Screenshots of every view land in build/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,109 +22,286 @@ from lab_server import (
     CHROMIUM_ARGS,
     WIDGET_ERRORS,
     chromium_missing,
+    dashboard_step,
+    ping_pong,
     run_all_cells,
     start_lab,
+    start_mkteach_lab,
     start_voila,
+    stepping_times,
+    tiny,
 )
 
 HERE = Path(__file__).parent
-SCREENSHOTS = HERE.parent / "build" / "screenshots"
+ROOT = HERE.parent
+SCREENSHOTS = ROOT / "build" / "screenshots"
+LATENCY = ROOT / "build" / "browser-latency.json"
+VIEWS = ("program", "tree", "ipc", "hardware", "cost")
 
-pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing()))
+pytestmark = [
+    pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing())),
+    pytest.mark.slow,
+]
+
+
+class Browser:
+    """A headless Chromium page that records every page error and widget error it shows."""
+
+    def __init__(self, pw) -> None:
+        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.errors: list[str] = []
+        self.received = 0  # bytes the page received over websockets
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("console", self._console)
+        self.page.on("websocket", self._websocket)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and any(
+            word in message.text for word in ("anywidget", "widget", "mkteach", "Uncaught")
+        ):
+            self.errors.append(f"console: {message.text}")
+
+    def _websocket(self, ws) -> None:
+        ws.on("framereceived", self._frame)
+
+    def _frame(self, payload) -> None:
+        self.received += len(payload)
+
+    def check_no_widget_errors(self) -> None:
+        """Fail if the page shows a widget error or recorded a page error."""
+        text = self.page.inner_text("body")
+        for error in WIDGET_ERRORS:
+            assert error not in text
+        assert self.errors == []
 
 
 @pytest.fixture
-def browser_page():
-    """Yield a Playwright page in headless Chromium."""
+def browser():
+    """Yield a Browser (headless Chromium)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
+        b = Browser(pw)
+        yield b
+        b.browser.close()
 
 
-READOUT = (
-    "() => Number(document.querySelector('.widget-slider .widget-readout')"
-    ".innerText.replace('\u2212', '-'))"
-)  # the readout writes -1 with a Unicode minus sign
+def wait_for_dashboards(page, count: int = 1, timeout: int = 120_000) -> None:
+    """Wait until `count` dashboards have drawn a step."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('.mkp')].filter(e => e.dataset.step).length"
+        f" >= {count}",
+        timeout=timeout,
+    )
 
 
-def slider_value(page) -> int:
-    """Return the stepper slider's value as the page shows it."""
-    return page.evaluate(READOUT)
+def click(page, label: str, index: int = 0) -> None:
+    """Click the dashboard button labelled `label`."""
+    page.locator(".mkp").nth(index).get_by_role("button", name=label).click()
 
 
-def test_the_dashboard_renders_steps_and_plays_in_jupyterlab(tmp_path, browser_page):
+def shoot(locator, name: str) -> None:
+    """Save a screenshot of what `locator` shows as build/screenshots/`name`.png (scrolled into
+    view first: JupyterLab draws only the cells on screen)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    locator.scroll_into_view_if_needed()
+    locator.page.wait_for_timeout(300)
+    locator.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def screenshot_views(page, prefix: str) -> None:
+    """Save a screenshot of each view of the first dashboard and of every plotly figure."""
+    board = page.locator(".mkp").first
+    shoot(board.locator(".mkp-bar"), f"{prefix}-controls")
+    for view in VIEWS:
+        shoot(board.locator(f".mkp-{view}"), f"{prefix}-{view}")
+    for i, figure in enumerate(page.locator(".js-plotly-plot").all()):
+        shoot(figure, f"{prefix}-figure-{i}")
+
+
+def test_mkteach_lab_opens_the_start_notebook_with_no_pop_up(browser):
+    with start_mkteach_lab() as (url, log):
+        assert "/lab/tree/notebooks/00-start.ipynb" in url
+        page = browser.page
+        page.goto(url)
+        page.wait_for_function(
+            "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
+            " && document.title.includes('00-start')",
+            timeout=60_000,
+        )
+        page.wait_for_timeout(3_000)  # the news question comes a moment after loading
+        text = page.inner_text("body")
+        assert "official Jupyter news" not in text
+        assert page.locator(".jp-toast-message, .Toastify__toast").count() == 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "mkteach-lab.png"))
+
+
+def test_every_view_is_readable_and_compares_two_runs_in_jupyterlab(tmp_path, browser):
     shutil.copy(HERE / "browser" / "views.ipynb", tmp_path / "views.ipynb")
-    page = browser_page
+    page = browser.page
     with start_lab(tmp_path) as (url, token):
         run_all_cells(page, url, token, "views.ipynb")
-        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000
-        )
-        text = page.inner_text("body")
-        for error in WIDGET_ERRORS:
-            assert error not in text
-        assert page.locator(".widget-slider").count() >= 1
-        assert page.locator(".widget-play, .jupyter-widgets.widget-play").count() >= 1
-        assert "Done after" in text  # the run's summary printed by the first cell
+        wait_for_dashboards(page)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4")
+        board = page.locator(".mkp").first
+        assert dashboard_step(page) == 28  # drawn at the last step before any click
+        for view in VIEWS:  # compare=: each view shows both runs side by side
+            assert board.locator(f".mkp-{view} .mkp-cell").count() == 2, view
+        text = board.inner_text()
+        assert "pentium, l3 kernel" in text and "pentium, mach kernel" in text
+        assert "every run on the same scale" in text  # the cost comparison
 
-        before = slider_value(page)
-        page.get_by_role("button", name="⟲ reset").click()
-        page.wait_for_function(f"() => ({READOUT})() === -1")
-        title = "() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent).join('|')"
-        titles_at_start = page.evaluate(title)
-        page.get_by_role("button", name="step ▶").click()
-        page.wait_for_function(f"() => ({READOUT})() === 0")
-        page.wait_for_function(f"() => ({title})() !== {titles_at_start!r}")
+        click(page, "⟲ reset")
+        assert dashboard_step(page) == -1 and "Before the first step" in board.inner_text()
+        assert "nothing mapped outside σ0 yet" in board.locator(".mkp-tree").inner_text()
+        for _ in range(14):
+            click(page, "step ▶")
+        assert dashboard_step(page) == 13  # app's first store faults: its pager is called
+        program = board.locator(".mkp-program .mkp-cell").first
+        assert "line" in program.locator("h4").inner_text()
+        assert "yield t.store(3 * 4096" in program.locator(".hl").inner_text()
+        states = program.locator("table").inner_text()
+        assert "page fault: waiting for its pager pager2" in states or "pager2" in states
+        messages = board.locator(".mkp-ipc .mkp-cell").first.inner_text()
+        assert "page fault: write page 3" in messages and "app (App)" in messages
+        hardware = board.locator(".mkp-hardware .mkp-cell").first.inner_text()
+        assert "way 3" in hardware and "way 4" not in hardware  # a 4-way TLB: ways 0..3
+        assert "kernel code" in hardware and "sets this step touched" in hardware
+        for _ in range(3):
+            click(page, "step ▶")
+        tree = board.locator(".mkp-tree .mkp-cell").first.inner_text()
+        assert "mapped in this step" in tree and "σ0 is the root" in tree
+        click(page, "◀ back")
+        assert dashboard_step(page) == 15
 
-        page.locator(".widget-play button").first.click()  # Play
-        page.wait_for_function(f"() => ({READOUT})() > 1", timeout=30_000)
-        assert slider_value(page) != before or before > 1
+        page.locator(".mkp").first.get_by_role("button", name="play").click()
+        page.wait_for_function("() => Number(document.querySelector('.mkp').dataset.step) > 16")
+        click(page, "pause")
+        screenshot_views(page, "jupyterlab")
+        page.screenshot(path=str(SCREENSHOTS / "jupyterlab-dashboard.png"))
+        browser.check_no_widget_errors()
+
+
+def test_stepping_takes_no_kernel_round_trip_at_1000_and_100000_steps(tmp_path, browser):
+    results = {}
+    page = browser.page
+    for steps, limit in ((1_000, 50), (100_000, 100)):
+        notebook = ping_pong(tmp_path, steps)
+        with start_lab(tmp_path) as (url, token):
+            browser.received = 0
+            run_all_cells(page, url, token, notebook.name, timeout_ms=300_000)
+            wait_for_dashboards(page)
+            assert dashboard_step(page) >= steps - 1
+            sent = browser.received
+            times = stepping_times(page, 0)
+            results[str(steps)] = {**times, "limit_ms": limit, "bytes_sent": sent}
+            assert times["median_ms"] <= limit, times  # p90 and max are reported
+            if steps == 100_000:
+                assert sent <= 2_000_000, f"the dashboard sent {sent:,} bytes"
+                click(page, "⟲ reset")  # outside the window: one request to the kernel
+                page.wait_for_function("() => document.querySelector('.mkp').dataset.step === '-1'")
+                hardware = page.locator(".mkp-hardware").inner_text()
+                assert "0 hits, 0 misses so far" in hardware  # the state before step 0
+            browser.check_no_widget_errors()
+    LATENCY.parent.mkdir(parents=True, exist_ok=True)
+    LATENCY.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def test_a_dashboard_renders_20_times_in_a_row_in_jupyterlab(tmp_path, browser):
+    tiny(tmp_path)
+    page = browser.page
+    with start_lab(tmp_path) as (url, token):
+        for _ in range(20):
+            run_all_cells(page, url, token, "tiny.ipynb")
+            wait_for_dashboards(page)
+            assert page.locator(".mkp-tree svg").count() == 1
+            browser.check_no_widget_errors()
+
+
+def test_voila_shows_filled_views_before_any_click_20_times_in_a_row(tmp_path, browser):
+    notebook = tiny(tmp_path)
+    page = browser.page
+    with start_voila(notebook) as url:
+        for _ in range(20):
+            page.goto(url, timeout=120_000)
+            wait_for_dashboards(page)
+            board = page.locator(".mkp").first
+            assert page.locator(".mkp-tree svg").count() == 1
+            assert page.locator(".mkp-hardware rect").count() > 0
+            assert "toucher" in board.locator(".mkp-program").inner_text()
+            browser.check_no_widget_errors()
+        click(page, "⟲ reset")
+        assert dashboard_step(page) == -1
+        click(page, "step ▶")
+        assert dashboard_step(page) == 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator(".widget-slider").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"))
-        text = page.inner_text("body")
-        for error in WIDGET_ERRORS:
-            assert error not in text
+        page.screenshot(path=str(SCREENSHOTS / "voila-dashboard.png"))
 
 
-def test_the_dashboard_renders_and_steps_in_voila(tmp_path, browser_page):
+def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import execute_notebooks
+
     notebook = tmp_path / "views.ipynb"
     shutil.copy(HERE / "browser" / "views.ipynb", notebook)
-    page = browser_page
-    with start_voila(notebook) as url:
-        page.goto(url, timeout=120_000)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=120_000
-        )
-        text = page.inner_text("body")
-        for error in WIDGET_ERRORS:
-            assert error not in text
-        page.get_by_role("button", name="⟲ reset").click()
-        page.wait_for_function(f"() => ({READOUT})() === -1")
-        page.get_by_role("button", name="step ▶").click()
-        page.wait_for_function(f"() => ({READOUT})() === 0")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "dashboard-voila.png"))
+    execute_notebooks.main([str(notebook)])
+    outputs = [o for c in json.loads(notebook.read_text())["cells"] for o in c.get("outputs", [])]
+    figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert figures and all("image/png" in o["data"] for o in figures)  # GitHub, nbviewer
+    replays = [o for o in outputs if "mkteach" in o.get("metadata", {})]
+    assert replays and all(
+        "application/vnd.jupyter.widget-view+json" not in o["data"] for o in replays
+    )
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_filename(str(notebook))
+    page_path = tmp_path / "views.html"
+    page_path.write_text(html)
+    page = browser.page
+    page.route("http*://**", lambda route: route.abort())  # no network, no kernel
+    for _ in range(2):  # the first load, then a reload
+        page.goto(page_path.as_uri())
+        wait_for_dashboards(page, timeout=30_000)
+        assert dashboard_step(page) == 28
+        click(page, "◀ back")
+        click(page, "◀ back")
+        assert dashboard_step(page) == 26
+        assert page.locator(".mkp-tree svg").count() == 2  # both runs
+        page.reload()
+    assert page.locator("img").count() >= len(figures)  # the static figures
+    assert browser.errors == []
+    shoot(page.locator(".mkp").first, "html-export-dashboard")
 
 
-def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser_page):
+def test_a_saved_dashboard_steps_in_jupyterlab_before_any_cell_runs(tmp_path, browser):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import execute_notebooks
+
+    notebook = tmp_path / "views.ipynb"
+    shutil.copy(HERE / "browser" / "views.ipynb", notebook)
+    execute_notebooks.main([str(notebook)])  # what `make notebooks` commits
+    page = browser.page
+    with start_lab(tmp_path, trust=(notebook,)) as (url, token):  # as `mkteach lab` trusts
+        for _ in range(2):  # opened, then the page reloaded: no cell has run
+            page.goto(f"{url}/lab/tree/views.ipynb?token={token}")
+            wait_for_dashboards(page, timeout=60_000)
+            click(page, "◀ back")
+            assert dashboard_step(page) == 27
+            assert page.locator(".mkp-program .hl").count() == 2  # both runs' program line
+        browser.check_no_widget_errors()
+
+
+def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser):
     chapter = "02-address-spaces.ipynb"
-    shutil.copy(HERE.parent / "notebooks" / chapter, tmp_path / chapter)
-    page = browser_page
+    shutil.copy(ROOT / "notebooks" / chapter, tmp_path / chapter)
+    page = browser.page
     with start_lab(tmp_path) as (url, token):
         run_all_cells(page, url, token, chapter)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000
-        )
-        assert page.locator(".widget-slider").count() >= 1  # the chapter's dashboard
+        wait_for_dashboards(page)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
         text = page.inner_text("body")
-        for error in WIDGET_ERRORS:
-            assert error not in text
         assert "Traceback" not in text
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "chapter-02.png"))
+        browser.check_no_widget_errors()
+        shoot(page.locator(".mkp").first, "chapter-02-dashboard")

@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..errors import InvalidArgument, KernelError
 from ..kernel.ids import ThreadId
@@ -101,6 +101,17 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def where(program: Any) -> tuple[str, int, str] | None:
+    """Return (file, line, function) of the yield a suspended generator stopped at (the
+    innermost one, through `yield from`), or None once it has ended."""
+    while getattr(getattr(program, "gi_yieldfrom", None), "gi_frame", None) is not None:
+        program = program.gi_yieldfrom
+    frame = getattr(program, "gi_frame", None)
+    if frame is None:
+        return None
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
 class Executor:
     """Drives the kernel one step at a time and keeps the clock and the trace."""
 
@@ -114,6 +125,9 @@ class Executor:
         self.steps = 0
         self.in_step = False
         self.stepping: ThreadId | None = None  # the thread whose entry the current step is
+        # per step: (file, line, function) of the yield that made the entry (None: no program)
+        self.locations: list[tuple[str, int, str] | None] = []
+        self._location: tuple[str, int, str] | None = None
 
     @property
     def cycles(self) -> int:
@@ -179,6 +193,7 @@ class Executor:
         except Exception as e:  # a student's program may raise anything
             k.end_thread(thread, f"raised {type(e).__name__}: {e}", failed=True)
             return
+        self._location = where(thread.program)
         if not isinstance(op, OPERATIONS):
             why = f"yielded {op!r}, which is not a kernel operation: {OPERATION_HINT}"
             k.end_thread(thread, why, failed=True)
@@ -196,9 +211,11 @@ class Executor:
         stepping, self.stepping = self.stepping, None
         events = self.kernel.journal.close(self.steps, self.started, costs, stepping)
         self.kernel.now = self.started  # the step's cost is what moves the clock
+        location, self._location = self._location, None
         if not keep:
             return []
         self.hw_changes.append(changes)
+        self.locations.append(location)
         self.kernel.now += sum(c for _, c in costs)
         self.steps += 1
         self.trace.extend(events)

@@ -1,9 +1,11 @@
-"""Widgets that show what the kernel did, step by step (ipywidgets + plotly).
+"""Views that show what the kernel did, step by step.
 
     from mkteach.views import dashboard
-    dashboard(system)          # stepper + mapping trees + IPC flow + TLB/cache + costs
+    dashboard(system)          # program pane, mapping trees, messages, TLB/cache, costs
+    dashboard(system, compare=other)   # two runs side by side in every view
 
-Every view also renders statically: `view.figure(step)` is a plain plotly figure.
+The dashboard steps in the page from a replay of the run (replay.py, player.js); every view
+also renders statically: `view.figure(step)` is a plain plotly figure.
 """
 
 from .cost import CostView

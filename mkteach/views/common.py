@@ -36,6 +36,7 @@ CAUSE_COLOURS = {
     "flush": "#98df8a",
     "idle": "#dddddd",
 }
+COLLAPSED = 70  # px: an empty panel is one title line
 HIGHLIGHT = {"new": "#2ca02c", "granted": "#ff7f0e", "reduced": "#e6b800", "flushed": "#d62728"}
 
 

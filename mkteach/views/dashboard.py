@@ -1,40 +1,118 @@
-"""`dashboard(system)`: the stepper and every view, laid out for one run."""
+"""`dashboard(system)`: every view of one run (or two side by side), stepped in the browser.
+
+The dashboard is one widget whose state is a replay of a window of steps (replay.py); the
+page draws each step from it (player.js), so stepping needs no kernel round trip, Voila shows
+it filled at once, and a notebook saved with its outputs still steps (its HTML output is a
+self-contained replay). The Python side keeps a `Stepper` and the plotly views for code:
+`board.stepper.go(5)` moves the page too, and `board.figures(5)` returns static figures.
+"""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-import ipywidgets as widgets
+import anywidget
 import plotly.graph_objects as go
+import traitlets
 
 from .cost import CostView
 from .hardware import HardwareView
 from .ipc import IpcFlowView
+from .replay import HTML_WINDOW, PLAYER_JS, WINDOW, RunData, replay_data, replay_html, run_label
 from .stepper import Stepper
 from .tree import MappingTreeView
 
+_ids = itertools.count()
 
-class Dashboard(widgets.VBox):
-    """A stepper over a System with the mapping-tree, IPC, TLB/cache and cost views."""
+
+class Dashboard(anywidget.AnyWidget):
+    """The program pane, mapping trees, IPC flow, TLB/cache and costs of a run, stepped together.
+
+    With `compare`, every view shows both runs side by side at the same step.
+    """
+
+    _esm = PLAYER_JS
+    step = traitlets.Int(-1).tag(sync=True)
+    data = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self, system: Any, compare: Any = None, frame: int | None = None, space: Any = None
     ) -> None:
         self.system = system
+        self.compare = compare
+        self.systems = [system] + ([compare] if compare is not None else [])
+        self.labels = [run_label(s) for s in self.systems]
+        if compare is not None and self.labels[0] == self.labels[1]:
+            self.labels = [f"run {i + 1}: {label}" for i, label in enumerate(self.labels)]
+        self.runs = [RunData(s, frame=frame, space=space) for s in self.systems]
         self.tree = MappingTreeView(system, frame=frame, space=space)
         self.ipc = IpcFlowView(system)
         self.hardware = HardwareView(system)
-        self.cost = CostView(system, compare)
+        self.cost = CostView(system, compare, labels=tuple(self.labels))
         self.views = [self.tree, self.ipc, self.hardware, self.cost]
-        self.stepper = Stepper(system, self.views)
-        super().__init__(
-            [self.stepper.widget] + [v.widget for v in self.views],
-            layout=widgets.Layout(width="100%"),
-        )
+        last = self.last
+        super().__init__(step=last, data=replay_data(self.runs, last, self.labels))
+        self.stepper = Stepper(system, self.views + [self])
+        self.observe(self._moved_in_page, names="step")
+        self.on_msg(self._message)
+
+    @property
+    def last(self) -> int:
+        """Return the last step of the longest run (-1 before any)."""
+        return max(s.steps for s in self.systems) - 1
+
+    def update(self, step: int) -> None:
+        """Show `step` in the page (the stepper calls this): a new window of data if needed."""
+        data = self.data
+        if not data["lo"] <= step <= data["hi"] or data["last"] != self.last:
+            with self.hold_sync():
+                self.data = replay_data(self.runs, step, self.labels)
+                self.step = step
+        else:
+            self.step = step
+
+    def _moved_in_page(self, change: dict) -> None:
+        """Follow a step made in the page with the Python-side stepper."""
+        if self.stepper.current != change["new"]:
+            self.stepper.go(change["new"])
+
+    def _message(self, _widget: Any, content: dict, _buffers: Any) -> None:
+        """Answer the page: {"want": n} sends the window around step n, {"run": 1} runs a step."""
+        if "want" in content:
+            self.stepper.go(int(content["want"]))
+            self.update(self.stepper.current)
+        elif content.get("run"):
+            self.stepper.step()
+            self.update(self.stepper.current)
 
     def figures(self, step: int | None = None) -> list[go.Figure]:
         """Return static figures of every view after `step` (default: the last step)."""
         return [v.figure(step) for v in self.views]
+
+    def html(self) -> str:
+        """Return a self-contained HTML replay (it steps with no kernel): the whole run, or for
+        a run longer than the live window, the HTML_WINDOW steps around the step shown."""
+        if self.last < WINDOW:
+            data = {**self.data, "step": self.step}
+        else:
+            data = replay_data(self.runs, self.step, self.labels, size=HTML_WINDOW)
+        return replay_html(data, f"mkteach-replay-{next(_ids)}")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | dict:
+        """Return the widget, a self-contained HTML replay and a line of text, so that a
+        notebook saved with this output shows a replay that steps where no kernel runs."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data or {})
+        data["text/html"] = self.html()
+        data["text/plain"] = (
+            f"Dashboard of {' and '.join(self.labels)}: {self.last + 1} steps "
+            "(run the cell to step it live)"
+        )
+        metadata = dict(metadata or {})
+        metadata["mkteach"] = {"replay": True}
+        return data, metadata
 
 
 def dashboard(
@@ -42,7 +120,8 @@ def dashboard(
 ) -> Dashboard:
     """Return a dashboard for `system`: display it (it is a widget) to step through the run.
 
-    compare: a second System (the same workload on another kernel or machine) for the cost view;
-    frame / space: which mapping trees to draw (default: every frame mapped outside sigma0).
+    compare: a second System (the same workload on another kernel or machine), shown beside
+    the first in every view at the same step; frame / space: which mapping trees to draw
+    (default: every frame mapped outside sigma0).
     """
     return Dashboard(system, compare, frame, space)

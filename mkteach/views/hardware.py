@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..hw import kernels as k
-from .common import FigureView
+from .common import COLLAPSED, FigureView
 
 OWNER_COLOURS = {
     "empty": "#f4f4f4",
@@ -62,14 +62,19 @@ class HardwareView(FigureView):
     def __init__(self, system: Any) -> None:
         super().__init__(system)
         self.units = system.machine.structures()
-        self.height = 170 * len(self.units) + 60 if self.units else 120
+        self.height = 170 * len(self.units) + 100 if self.units else COLLAPSED
 
     def empty(self) -> go.Figure:
-        """Return one heatmap row per TLB or cache, plus a marker trace per unit."""
+        """Return one heatmap row per TLB or cache, a marker trace per unit, and a legend
+        entry per kind of memory (the colour key)."""
         if not self.units:  # System(hardware=False): nothing to show
-            return super().empty().update_layout(title=f"{self.title}: none (hardware models off)")
+            return (
+                super()
+                .empty()
+                .update_layout(title=f"{self.title}: none (hardware models off)", height=COLLAPSED)
+            )
         names = list(self.units)
-        fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.12)
+        fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.16)
         for row, name in enumerate(names, start=1):
             unit = self.units[name]
             fig.add_heatmap(
@@ -87,20 +92,32 @@ class HardwareView(FigureView):
                 x=[],
                 y=[],
                 mode="markers",
-                name=f"{name}: touched this step",
+                name="▼ set touched by this step",
+                legendgroup="touched",
                 marker={"symbol": "triangle-down", "color": "black", "size": 8},
                 hoverinfo="skip",
-                showlegend=False,
+                showlegend=row == 1,
                 row=row,
                 col=1,
             )
-            fig.update_xaxes(title_text="set", row=row, col=1)
-            fig.update_yaxes(title_text="way", range=[-0.5, unit.assoc + 0.5], row=row, col=1)
+            ways = list(range(unit.assoc))
+            fig.update_yaxes(
+                title_text="way", range=[unit.assoc - 0.5 + 0.9, -0.5], tickvals=ways,
+                row=row, col=1,
+            )  # fmt: skip
+            fig.update_xaxes(range=[-0.5, unit.n_sets - 0.5], row=row, col=1)
+        for kind, colour in OWNER_COLOURS.items():  # the key: what each colour holds
+            fig.add_scatter(
+                x=[None], y=[None], mode="markers", name=kind, hoverinfo="skip",
+                marker={"symbol": "square", "size": 12, "color": colour,
+                        "line": {"width": 1, "color": "#bbb"}},
+            )  # fmt: skip
         fig.update_layout(
-            title=self.title,
+            title=f"{self.title}: what each entry holds, sets across, ways down (LRU way 0)",
             height=self.height,
             template="plotly_white",
-            margin={"l": 40, "r": 20, "t": 60, "b": 30},
+            margin={"l": 50, "r": 20, "t": 60, "b": 30},
+            legend={"orientation": "h", "y": -0.04, "yanchor": "top"},
         )
         return fig
 
@@ -114,9 +131,13 @@ class HardwareView(FigureView):
             z, text = self.grid(unit, sets, names)
             fig.data[2 * i].update(z=z, hovertext=text)
             touched = sorted(changes.get(name, {}).get("sets", {}))
-            fig.data[2 * i + 1].update(x=touched, y=[unit.assoc] * len(touched))
+            fig.data[2 * i + 1].update(x=touched, y=[unit.assoc - 0.5 + 0.45] * len(touched))
             hits, misses = state.units[name]["hits"], state.units[name]["misses"]
-            fig.layout.annotations[i].text = f"{name}: {hits} hits, {misses} misses"
+            what = "cache" if hasattr(unit, "line") else "TLB"
+            fig.layout.annotations[i].text = (
+                f"{name} ({what}, {unit.n_sets} sets × {unit.assoc} ways, set number across): "
+                f"{hits} hits, {misses} misses"
+            )
 
     def grid(self, unit: Any, sets: list, names: dict) -> tuple[list, list]:
         """Return (z, hover text) grids, ways as rows and sets as columns."""

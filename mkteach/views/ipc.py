@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .common import KIND_COLOURS, TimelineView, events_at, events_until
+from ..kernel import deltas as d
+from ..kernel.journal import Event
+from .common import COLLAPSED, KIND_COLOURS, TimelineView, events_at, events_until
 
 MESSAGE_KINDS = ("ipc", "interrupt")
+
+
+def message_label(e: Event) -> str:
+    """Return the label of a message arrow: its kind and what it carries (a fault: the page)."""
+    kind = e.get("msg_kind", "interrupt" if e.kind == "interrupt" else "short")
+    if kind == "page_fault":
+        words = e.get("words", ())
+        if words:
+            access = "write" if len(words) > 1 and words[1] else "read"
+            return f"page fault: {access} page {words[0] // 4096}"
+        return "page fault"
+    what = e.text.split(": ", 1)[1] if ": " in e.text else ""
+    name = kind.replace("_", " ")
+    if not what or what.startswith(name):  # "map page 18 rw" says its kind already
+        return what or name
+    return f"{name}: {what}"
 
 
 class IpcFlowView(TimelineView):
@@ -38,6 +56,14 @@ class IpcFlowView(TimelineView):
                 marker={"symbol": "arrow", "angleref": "previous", "size": 12, "color": colour},
             )
         fig.add_scatter(
+            name="message (kind: what it carries)",
+            mode="text",
+            hoverinfo="skip",
+            textposition="top center",
+            textfont={"size": 10},
+            showlegend=False,
+        )
+        fig.add_scatter(
             name="this step",
             mode="lines",
             hoverinfo="skip",
@@ -48,31 +74,48 @@ class IpcFlowView(TimelineView):
         fig.update_yaxes(type="category", autorange="reversed")
 
     def lanes(self, events: list) -> list[str]:
-        """Return the lane names in order of appearance (threads, then interrupts)."""
+        """Return the lane names, "thread (space)", in order of appearance (then interrupts)."""
         names: dict[str, None] = {}
         for e in events:
             for tid in e.ids:
-                names.setdefault(str(tid), None)
+                names.setdefault(self.lane(tid), None)
         return list(names)
+
+    def lane(self, who: object) -> str:
+        """Return the lane of a thread or interrupt: a thread's name with its space."""
+        if not hasattr(self, "_spaces") or self._seen != len(self.system.trace):
+            self._spaces = {
+                x.name: x.space for e in self.system.trace for x in e.deltas
+                if isinstance(x, d.ThreadState)
+            }  # fmt: skip
+            self._seen = len(self.system.trace)
+        name = str(who)
+        return f"{name} ({self._spaces[name]})" if name in self._spaces else name
 
     def draw_trace(self, fig: go.Figure, upto: int) -> None:
         """Draw every message and kernel entry of steps 0..upto."""
         arrows: dict[str, tuple[list, list, list]] = {k: ([], [], []) for k in KIND_COLOURS}
         dots: tuple[list, list, list] = ([], [], [])
+        labels: tuple[list, list, list] = ([], [], [])
         for e in events_until(self.system.trace, upto):
             if e.kind in MESSAGE_KINDS:
                 xs, ys, texts = arrows[e.get("msg_kind", "short")]
+                sender, receiver = self.lane(e.get("sender")), self.lane(e.get("receiver"))
                 xs += [e.time, e.time + max(e.cycles, 1), None]
-                ys += [str(e.get("sender")), str(e.get("receiver")), None]
+                ys += [sender, receiver, None]
                 texts += [e.text, e.text, None]
+                labels[0].append(e.time)
+                labels[1].append(sender)
+                labels[2].append(message_label(e))
             elif e.thread is not None and e.kind != "create_thread":
                 dots[0].append(e.time)
-                dots[1].append(str(e.thread))
+                dots[1].append(self.lane(e.thread))
                 dots[2].append(f"step {e.step}: {e.text} ({e.cycles} cycles)")
         fig.data[0].update(x=dots[0], y=dots[1], hovertext=dots[2])
         for i, kind in enumerate(KIND_COLOURS, start=1):
             xs, ys, texts = arrows[kind]
             fig.data[i].update(x=xs, y=ys, hovertext=texts)
+        fig.data[-2].update(x=labels[0], y=labels[1], text=labels[2])
         fig.layout.yaxis.categoryarray = self.lanes(self.system.trace)
 
     def mark(self, fig: go.Figure, step: int) -> None:
@@ -82,11 +125,19 @@ class IpcFlowView(TimelineView):
         for e in now:
             if e.kind in MESSAGE_KINDS:
                 bold[0].extend([e.time, e.time + max(e.cycles, 1), None])
-                bold[1].extend([str(e.get("sender")), str(e.get("receiver")), None])
+                bold[1].extend([self.lane(e.get("sender")), self.lane(e.get("receiver")), None])
         fig.data[-1].update(x=bold[0], y=bold[1])
         end = max((e.time + e.cycles for e in now), default=0)
         fig.layout.xaxis.range = [0, max(end, 1) * 1.02]
-        fig.layout.title = f"{self.title} up to step {step}" if step >= 0 else self.title
+        title = f"{self.title} up to step {step}" if step >= 0 else self.title
+        sent = any(e.kind in MESSAGE_KINDS for e in events_until(self.system.trace, step))
+        if sent:
+            lanes = len(fig.layout.yaxis.categoryarray or ())
+            fig.update_layout(title=title, height=max(self.height, 60 + 40 * lanes),
+                              showlegend=True)  # fmt: skip
+        else:
+            fig.update_layout(title=f"{title}: no message yet", height=COLLAPSED,
+                              showlegend=False)  # fmt: skip
 
     def text(self, step: int | None = None) -> str:
         """Return the messages up to `step` as lines of text."""

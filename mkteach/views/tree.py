@@ -12,10 +12,17 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..kernel import deltas as d
-from .common import HIGHLIGHT, FigureView, events_at
+from .common import COLLAPSED, HIGHLIGHT, FigureView, events_at
 
 Key = tuple[str, int]
 MAX_TREES = 12
+NODE_KINDS = {  # highlight -> (legend name, colour)
+    "": ("mappings", "#6b8bd6"),  # labelled space:page rights
+    "new": ("mapped in this step", HIGHLIGHT["new"]),
+    "granted": ("granted in this step", HIGHLIGHT["granted"]),
+    "reduced": ("rights reduced in this step", HIGHLIGHT["reduced"]),
+}
+FLUSHED = 2 + len(NODE_KINDS)  # the trace of flushed nodes, after the edges and node kinds
 
 
 def tidy_layout(children: dict[Key, list[Key]], roots: list[Key]) -> dict[Key, tuple[float, int]]:
@@ -53,27 +60,43 @@ class MappingTreeView(FigureView):
         self.space = None if space is None else system.kernel.space(space).name
 
     def setup(self, fig: go.Figure) -> None:
-        """Add the edge, ghost and node traces."""
+        """Add the edge, ghost and node traces: one trace per kind of node, so the legend
+        explains every colour."""
         fig.add_scatter(
-            name="derived from", mode="lines", line={"color": "#999", "width": 1}, hoverinfo="skip"
+            name="derived from (parent above)",
+            mode="lines",
+            line={"color": "#999", "width": 1},
+            hoverinfo="skip",
         )
         fig.add_scatter(
-            name="flushed",
-            mode="lines+markers+text",
-            hoverinfo="text",
+            name="flushed edge",
+            mode="lines",
+            hoverinfo="skip",
+            showlegend=False,
             line={"color": HIGHLIGHT["flushed"], "dash": "dot", "width": 1},
-            marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
-            textposition="bottom center",
         )
+        for name, colour in NODE_KINDS.values():
+            fig.add_scatter(
+                name=name,
+                mode="markers+text",
+                hoverinfo="text",
+                textposition="middle right",
+                marker={
+                    "size": 16,
+                    "color": colour,
+                    "line": {"width": 0 if "this" not in name else 2, "color": "#333"},
+                },
+            )
         fig.add_scatter(
-            name="mappings",
+            name="flushed this step",
             mode="markers+text",
             hoverinfo="text",
-            textposition="bottom center",
-            marker={"size": 16},
+            marker={"symbol": "x", "size": 12, "color": HIGHLIGHT["flushed"]},
+            textposition="middle right",
         )
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False, autorange="reversed")
+        fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
 
     def frames_shown(self, snap: Any, ghosts: list[d.Unmapped]) -> list[int]:
         """Return the frames whose trees to draw after this step."""
@@ -91,8 +114,12 @@ class MappingTreeView(FigureView):
             frames |= {g.frame for g in ghosts}
         return sorted(frames)[:MAX_TREES]
 
-    def draw(self, fig: go.Figure, step: int) -> None:
-        """Draw the trees after `step` with that step's changes highlighted."""
+    def layout(self, step: int) -> tuple[dict, dict, dict, dict]:
+        """Return (positions, children, node info, ghost parents) of the trees after `step`.
+
+        positions: node -> (x, depth); children: node -> child nodes; info: node -> (rights,
+        highlight); ghost parents: flushed node -> the node it hung from.
+        """
         snap = self.system.state_at(step)
         changes = [x for e in events_at(self.system.trace, step) for x in e.deltas]
         ghosts = [x for x in changes if isinstance(x, d.Unmapped)]
@@ -122,47 +149,50 @@ class MappingTreeView(FigureView):
             ghost_parent[key] = parent
             children.setdefault(parent, []).append(key)
             info[key] = (g.rights, "flushed")
-        pos = tidy_layout(children, roots)
+        return tidy_layout(children, roots), children, info, ghost_parent
+
+    def draw(self, fig: go.Figure, step: int) -> None:
+        """Draw the trees after `step` with that step's changes highlighted; with nothing to
+        draw, the figure shrinks to its title line."""
+        pos, children, info, ghost_parent = self.layout(step)
         self._fill(fig, pos, children, info, ghost_parent)
         title = f"{self.title} after step {step}" if step >= 0 else self.title
-        fig.layout.title = title if pos else f"{title}: nothing mapped outside sigma0 yet"
+        title += " (each node: space:page rights)" if pos else ""
+        if pos:
+            fig.update_layout(title=title, height=self.height, showlegend=True)
+        else:
+            fig.update_layout(
+                title=f"{title}: nothing mapped outside sigma0 yet", height=COLLAPSED,
+                showlegend=False,
+            )  # fmt: skip
 
     @staticmethod
     def _fill(fig: go.Figure, pos: dict, children: dict, info: dict, ghost_parent: dict) -> None:
-        """Put the laid-out nodes and edges into the figure's three traces."""
-        ex: list = []
-        ey: list = []
-        gx: list = []
-        gy: list = []
+        """Put the laid-out edges and nodes into the figure's traces (one per kind of node)."""
+        edges: tuple[list, list] = ([], [])
+        ghost_edges: tuple[list, list] = ([], [])
         for parent, kids in children.items():
             for kid in kids:
-                xs, ys = (gx, gy) if kid in ghost_parent else (ex, ey)
+                xs, ys = ghost_edges if kid in ghost_parent else edges
                 xs += [pos[parent][0], pos[kid][0], None]
                 ys += [pos[parent][1], pos[kid][1], None]
-        live = [n for n in pos if info[n][1] != "flushed"]
+        fig.data[0].update(x=edges[0], y=edges[1])
+        fig.data[1].update(x=ghost_edges[0], y=ghost_edges[1])
         dead = [n for n in pos if info[n][1] == "flushed"]
-        fig.data[0].update(x=ex, y=ey)
-        fig.data[1].update(
-            x=gx, y=gy, text=[""] * len(gx), hovertext=[None] * len(gx), marker={"size": 0}
+        fig.data[FLUSHED].update(
+            x=[pos[n][0] for n in dead],
+            y=[pos[n][1] for n in dead],
+            text=[f"{n[0]}:{n[1]}" for n in dead],
+            hovertext=[f"{n[0]} page {n[1]}: flushed in this step" for n in dead],
         )
-        if dead:
-            fig.data[1].update(
-                x=gx + [pos[n][0] for n in dead],
-                y=gy + [pos[n][1] for n in dead],
-                text=[""] * len(gx) + [f"{n[0]}:{n[1]}" for n in dead],
-                hovertext=[None] * len(gx) + [f"{n[0]} page {n[1]}: flushed" for n in dead],
-                marker={"size": [0] * len(gx) + [12] * len(dead)},
+        for i, state in enumerate(NODE_KINDS, start=2):
+            nodes = [n for n in pos if info[n][1] == state]
+            fig.data[i].update(
+                x=[pos[n][0] for n in nodes],
+                y=[pos[n][1] for n in nodes],
+                text=[f"{n[0]}:{n[1]} {info[n][0]}" for n in nodes],
+                hovertext=[_hover(n, info[n]) for n in nodes],
             )
-        fig.data[2].update(
-            x=[pos[n][0] for n in live],
-            y=[pos[n][1] for n in live],
-            text=[f"{n[0]}:{n[1]} {info[n][0]}" for n in live],
-            hovertext=[_hover(n, info[n]) for n in live],
-            marker={
-                "color": [HIGHLIGHT.get(info[n][1], "#6b8bd6") for n in live],
-                "line": {"width": [3 if info[n][1] else 0 for n in live], "color": "#333"},
-            },
-        )
 
 
 def _marks(changes: list[d.Delta]) -> dict[Key, str]:
