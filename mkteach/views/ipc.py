@@ -11,7 +11,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..kernel import deltas as d
-from ..kernel.journal import Event
+from ..kernel.trace import Event
 from .common import COLLAPSED, KIND_COLOURS, TimelineView, events_at, events_until
 
 MESSAGE_KINDS = ("ipc", "interrupt")
