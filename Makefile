@@ -43,9 +43,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The unit tests include tests/test_lite.py, which runs chapters in the JupyterLite build.
-# Two workers (the machines here have two cores); a test file's tests stay on one worker.
+# Two workers (the machines here have two cores); a test file's tests stay on one worker. Tests
+# that measure time (marked serial) run afterwards, alone.
 unit: $(STAMP) $(LITE_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 nbval: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython

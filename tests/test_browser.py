@@ -184,6 +184,7 @@ def test_every_view_is_readable_and_compares_two_runs_in_jupyterlab(tmp_path, br
         browser.check_no_widget_errors()
 
 
+@pytest.mark.serial
 def test_stepping_takes_no_kernel_round_trip_at_1000_and_100000_steps(tmp_path, browser):
     results = {}
     page = browser.page

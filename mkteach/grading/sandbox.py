@@ -30,7 +30,9 @@ from typing import Any
 
 RUNNER = Path(__file__).resolve().with_name("runner.py")
 PACKAGE = RUNNER.parents[1]  # the mkteach package folder
-FIRST_UID = 61000
+# Sandboxes run as user ids FIRST_UID .. FIRST_UID + SLOTS - 1. Two graders running at once on
+# one machine (say, two shards) should each get a range of their own: MKTEACH_SANDBOX_UID.
+FIRST_UID = int(os.environ.get("MKTEACH_SANDBOX_UID", "61000"))
 SLOTS = 64
 TMP_BYTES = 256 * 1024 * 1024
 OUTPUT_BYTES = 8 * 1024 * 1024  # what the grader reads from one sandbox at most
