@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..paper.workloads import _client, _echo_server
+from ..programs import client, echo_server
 from ..system import System
 
 
@@ -22,8 +22,8 @@ def ipc_costs(
     """
     s = System(machine=machine, frames=8, kernel=kernel, overrides=overrides)
     a, b = s.create_space("server"), s.create_space("client")
-    server = s.create_thread(a, _echo_server, name="server")
-    s.create_thread(b, _client, server, 10, name="client")
+    server = s.create_thread(a, echo_server, name="server")
+    s.create_thread(b, client, server, 10, name="client")
     s.run(max_steps=200)
     calls = [e for e in s.trace if e.kind == "call"]
     return dict(calls[-1].costs)

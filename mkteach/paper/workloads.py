@@ -14,6 +14,7 @@ from ..hw.kernels import HOT_TCB, KernelVariant, tcb_address
 from ..hw.machine import Machine
 from ..hw.profiles import profile
 from ..kernel.ids import ThreadId
+from ..programs import client, echo_server
 
 Overrides = dict[str, dict[str, Any]]
 CLIENT = ThreadId(2, 0, 0, "client")
@@ -137,26 +138,13 @@ def ping_pong(name: str, overrides: Overrides, kernel: str, rounds: int = 40) ->
 
     s = System(machine=name, frames=16, kernel=kernel, overrides=overrides.get(name))
     a, b = s.create_space("server"), s.create_space("client")
-    server = s.create_thread(a, _echo_server, name="server")
-    s.create_thread(b, _client, server, rounds, name="client")
+    server = s.create_thread(a, echo_server, name="server")
+    s.create_thread(b, client, server, rounds, name="client")
     s.run(max_steps=10 * rounds + 50)
     calls = [e.cycles for e in s.trace if e.kind in ("call", "reply_and_wait")]
     steady = calls[len(calls) // 2 :]
     ipc = sum(steady) / len(steady)
     return {"ipc_cycles": ipc, "rpc_us": 2 * ipc / s.profile.clock_mhz}
-
-
-def _echo_server(t):  # type: ignore[no-untyped-def]
-    """Answer every message with its first word plus one."""
-    msg = yield t.wait()
-    while True:
-        msg = yield t.reply_and_wait(msg.sender, words=(msg.words[0] + 1,))
-
-
-def _client(t, server, rounds):  # type: ignore[no-untyped-def]
-    """Call `server` `rounds` times with an 8-byte message (two words)."""
-    for i in range(rounds):
-        yield t.call(server, words=(i, 0))
 
 
 def mcpi(name: str, overrides: Overrides, kernel: str, rounds: int = 8) -> float:
