@@ -25,6 +25,7 @@ from .kernel.kernel import Kernel
 from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
 from .kernel.trace import Event, to_json
+from .kernel.values import show_brief
 from .sim.executor import Executor, RunSummary
 from .sim.program import ThreadHandle
 from .sim.replay import HardwareSnapshot, Snapshot
@@ -54,7 +55,7 @@ class System:
             raise InvalidArgument(f"seed must be an int, not {seed!r}")
         if not isinstance(hardware, bool):
             raise InvalidArgument(f"hardware must be True or False, not {hardware!r}")
-        self.profile = profile(machine, **(overrides or {}))
+        self.profile = profile(machine, **check_overrides(overrides))
         door = Machine if hardware else NullMachine
         self.machine = door(self.profile, kernel, techniques)
         self.kernel = Kernel(frames, self.machine)
@@ -249,6 +250,19 @@ class System:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
         return text
+
+
+def check_overrides(overrides: object) -> dict[str, Any]:
+    """Return machine parameter `overrides` as a dict (None: none); raise InvalidArgument unless
+    it is a dict whose keys are parameter names (str)."""
+    if overrides is None:
+        return {}
+    if type(overrides) is not dict or not all(type(key) is str for key in overrides):
+        raise InvalidArgument(
+            "overrides maps machine parameter names to values, e.g. "
+            f'{{"tlb_miss_cycles": 12}}, not {show_brief(overrides)}'
+        )
+    return overrides
 
 
 def sigma0_pager(t: ThreadHandle, frames: int):  # type: ignore[no-untyped-def]

@@ -101,8 +101,8 @@ def test_a_send_base_that_is_not_an_int_of_zero_or_more_is_refused_and_changes_n
     errors = []
 
     def giver(t, taker):
-        try:
-            t.send(taker, map=[(0, "rw", 0, base)])
+        try:  # the kernel's entry refuses it; the error is raised at the yield
+            yield t.send(taker, map=[(0, "rw", 0, base)])
         except KernelError as e:
             errors.append(str(e))
         yield t.send(taker, words=(1,))

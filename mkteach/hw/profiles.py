@@ -164,7 +164,7 @@ PROFILES: dict[str, Profile] = {
 ALIASES = {"486": "i486", "mips": "r4000", "alpha": "alpha21064", "powerpc": "ppc601"}
 
 
-def profile(name: str, **overrides: object) -> Profile:
+def profile(name: str, /, **overrides: object) -> Profile:
     """Return the named machine's profile, with `overrides` replacing fields; raise if unknown."""
     if not isinstance(name, str):
         raise InvalidArgument(f"machine must be a profile name such as 'i486', not {name!r}")

@@ -1,22 +1,41 @@
 """The kernel entry: decode the operation a thread yielded, then invoke the concept it names.
 
-As in seL4, the entry is split in two: decoding reads the operation (already validated by the
-thread handle) and charges the entry on the machine; invoking hands it to the module of its
-concept — memory access and faults, flush, or IPC (send, receive, call, reply_and_wait).
+As in seL4, the entry is split in two. Decoding (`decode`) trusts nothing: whoever built the
+operation (the thread handle, or a program that built `ops.Call(...)` itself), each field is
+checked here, and the kernel goes on with a fresh operation of its own, so a program that
+changes what it yielded afterwards changes nothing. A bad operation raises `InvalidArgument`
+before anything changes (the executor raises it in the program, at its `yield`). Invoking hands
+the decoded operation to the module of its concept — memory access and faults, flush, or IPC
+(send, receive, call, reply_and_wait).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..errors import InvalidArgument
 from . import interrupts, ipc, spaces
 from .faults import access
+from .fpage import check_include_self, check_order, check_page, check_rights
+from .ids import ThreadId
+from .messages import check_message, check_window
 from .ops import Call, Load, Operation, Receive, ReplyAndWait, Send, Store, Unmap, Wait
 from .state import KernelState
 from .threads import Ready, Thread
+from .values import copy_value, show_brief
+
+ADDRESS_LIMIT = 1 << 32
 
 
-def enter(k: KernelState, thread: Thread, op: Operation) -> None:
-    """Perform one kernel entry of `thread` for operation `op` at time `k.now`."""
+def enter(k: KernelState, thread: Thread, op: Any) -> None:
+    """Perform one kernel entry of `thread` for operation `op` at time `k.now`: decode it, then
+    invoke it; a bad operation costs a null kernel entry and raises InvalidArgument."""
     k.machine.switch_space(thread.space.id)
+    try:
+        op = decode(op)
+    except InvalidArgument:
+        k.machine.kernel_entry(thread.id, "null_call")
+        raise
     if isinstance(op, Load | Store):
         access(k, thread, op)
     elif isinstance(op, Unmap):
@@ -64,3 +83,78 @@ def describe(thread: Thread, op: Operation) -> str:
     if isinstance(op, Receive):
         return f"{thread.name} receives from {op.src}{timeout}{window}"
     return f"{thread.name} waits for anyone{timeout}{window}"
+
+
+# -- decode: every field of an operation checked, whoever built it --------------------------------
+
+
+def decode(op: object) -> Operation:
+    """Return `op` checked field by field, as an operation of the kernel's own; raise
+    InvalidArgument naming the field and the fix. Changes nothing."""
+    kind = type(op)
+    if kind is Send:
+        sender = None if op.as_sender is None else check_thread_id(op.as_sender, "as_sender")
+        return Send(check_thread_id(op.dest, "dest"), check_message(op.msg),
+                    check_timeout(op.timeout), sender)  # fmt: skip
+    if kind is Call or kind is ReplyAndWait:
+        return kind(check_thread_id(op.dest, "dest"), check_message(op.msg),
+                    check_timeout(op.timeout), check_window(op.window))  # fmt: skip
+    if kind is Receive:
+        src = check_thread_id(op.src, "src", irq_ok=True)
+        return Receive(src, check_timeout(op.timeout), check_window(op.window))
+    if kind is Wait:
+        return Wait(check_timeout(op.timeout), check_window(op.window))
+    if kind is Load:
+        return Load(check_address(op.address))
+    if kind is Store:
+        return Store(check_address(op.address), copy_value(op.value, "stored value"))
+    if kind is Unmap:
+        return check_unmap(op)
+    raise InvalidArgument(
+        f"{show_brief(op)} is not a kernel operation of the thread handle (a subclass is not "
+        "one either): yield what t.send(...), t.load(...), t.flush(...) ... return"
+    )
+
+
+def check_thread_id(value: object, what: str, irq_ok: bool = False) -> ThreadId:
+    """Return `value` if it is a thread id (or, when allowed, an interrupt id); raise otherwise."""
+    if type(value) is not ThreadId or not all(
+        type(part) is int for part in (value.task, value.number, value.version)
+    ):
+        raise InvalidArgument(
+            f"{what} must be a thread id (the value create_thread returned, or msg.sender), "
+            f"not {show_brief(value)}"
+        )
+    if value.is_interrupt and not irq_ok:
+        raise InvalidArgument(f"{what} {value} is an interrupt: interrupts only send")
+    return value
+
+
+def check_timeout(value: object) -> int | None:
+    """Return a valid timeout in cycles (None = never, 0 = poll); raise otherwise."""
+    if value is None or (type(value) is int and value >= 0):
+        return value  # type: ignore[return-value]
+    raise InvalidArgument(
+        "timeout must be None (never), 0 (poll) or a positive number of cycles, "
+        f"not {show_brief(value)}"
+    )
+
+
+def check_address(value: object) -> int:
+    """Return a valid virtual address (0 <= address < 2**32); raise otherwise."""
+    if type(value) is not int or not 0 <= value < ADDRESS_LIMIT:
+        raise InvalidArgument(
+            "address must be an int from 0 to 2**32 - 1 (page * 4096 + offset), "
+            f"not {show_brief(value)}"
+        )
+    return value
+
+
+def check_unmap(op: Unmap) -> Unmap:
+    """Return flush operation `op` when its page, rights, order and include_self are valid
+    (which rights a flush may revoke, the mapping database checks as for `System.flush`)."""
+    order = check_order(op.order)
+    if type(op.rights) is not str:
+        check_rights(op.rights, "flush rights")
+    check_include_self(op.include_self)
+    return Unmap(check_page(op.page, order), op.rights, order, op.include_self)

@@ -17,6 +17,7 @@ from .messages import Message
 from .ops import Load, Store
 from .state import KernelState
 from .threads import Ready, Sending, Thread
+from .values import SCALARS, copy_value, show
 
 
 def access(k: KernelState, thread: Thread, op: Load | Store) -> None:
@@ -32,16 +33,16 @@ def access(k: KernelState, thread: Thread, op: Load | Store) -> None:
     physical = node.frame * PAGE_SIZE + offset
     if write:
         old = k.memory.get(physical, 0)
-        k.note("store", f"{thread.name} stores {op.value!r} at {address:#x}", thread.id,
+        k.note("store", f"{thread.name} stores {show(op.value)} at {address:#x}", thread.id,
                address=address, frame=node.frame)  # fmt: skip
         k.record(d.MemoryWritten(physical, old, op.value))
         k.memory[physical] = op.value
         k.set_state(thread, Ready(None))
     else:
         value = k.memory.get(physical, 0)
-        k.note("load", f"{thread.name} loads {value!r} from {address:#x}", thread.id,
+        k.note("load", f"{thread.name} loads {show(value)} from {address:#x}", thread.id,
                address=address, frame=node.frame)  # fmt: skip
-        k.set_state(thread, Ready(value))
+        k.set_state(thread, Ready(value if type(value) in SCALARS else copy_value(value)))
 
 
 def page_fault(k: KernelState, thread: Thread, op: Load | Store, page: int, write: bool) -> None:

@@ -7,6 +7,7 @@ Rights are "r" (read) or "rw" (read-write); "r" is a subset of "rw".
 from __future__ import annotations
 
 from ..errors import AlignmentError, InvalidArgument
+from .values import show_brief
 
 PAGE_SIZE = 4096
 VIRTUAL_PAGES = 2**20  # a 4 GB space of 4 KB pages
@@ -36,6 +37,13 @@ def check_order(order: object) -> int:
             f"not {order!r}"
         )
     return order
+
+
+def check_include_self(value: object) -> bool:
+    """Return `value` when it is True or False (a flag is a bool); raise InvalidArgument."""
+    if type(value) is not bool:
+        raise InvalidArgument(f"include_self must be True or False, not {show_brief(value)}")
+    return value
 
 
 def check_page(page: object, order: int = 0, what: str = "page") -> int:

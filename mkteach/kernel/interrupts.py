@@ -12,14 +12,15 @@ from .ids import ThreadId, interrupt_id
 from .messages import Result
 from .state import IrqLine, KernelState
 from .threads import Ready, Receiving, Thread
+from .values import show_brief
 
 MAX_IRQ = 255
 
 
 def irq_line(k: KernelState, irq: object) -> IrqLine:
     """Return interrupt line `irq` (created on first use); raise for a bad number."""
-    if not isinstance(irq, int) or isinstance(irq, bool) or not 0 <= irq <= MAX_IRQ:
-        raise InterruptError(f"irq must be an int from 0 to {MAX_IRQ}, not {irq!r}")
+    if type(irq) is not int or not 0 <= irq <= MAX_IRQ:
+        raise InterruptError(f"irq must be an int from 0 to {MAX_IRQ}, not {show_brief(irq)}")
     return k.irqs.setdefault(irq, IrqLine(irq))
 
 
@@ -41,7 +42,9 @@ def detach(k: KernelState, driver: ThreadId) -> None:
 
 def raise_interrupt(k: KernelState, irq: object) -> None:
     """Mark interrupt `irq` pending (raises while pending merge into one)."""
-    line = k.irqs.get(irq) if isinstance(irq, int) else None
+    if type(irq) is not int:  # a flag is no interrupt number: True is not irq 1
+        raise InterruptError(f"irq must be an int from 0 to {MAX_IRQ}, not {show_brief(irq)}")
+    line = k.irqs.get(irq)
     if line is None or line.driver is None:
         raise InterruptError(
             f"no thread is attached to irq {irq!r}: call attach_interrupt({irq!r}, driver) first"

@@ -21,6 +21,7 @@ from .messages import Item, Message, Result, failure
 from .ops import Operation, Window
 from .state import IrqLine, KernelState
 from .threads import Ready, Receiving, Sending, Thread
+from .values import SCALARS, copy_value
 
 Landed = tuple[tuple[int, int, str], ...]  # (destination page, order, rights) per item
 
@@ -192,11 +193,16 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
     delivered = error != "no_window"
     k.set_state(receiver, Ready(Result(
         error=error, sender=visible, words=msg.words if delivered else (),
-        strings=msg.strings if delivered else (), label=msg.label, intended=intended,
+        strings=msg.strings if delivered else (), label=_own(msg.label), intended=intended,
         reply_error=state.reply_error, received=received, fault_page=fault[0],
         fault_address=fault[1], write=fault[2], detail=detail,
     )))  # fmt: skip
     return error
+
+
+def _own(label: object) -> object:
+    """Return a label the receiver may change without changing the sender's (or the trace's)."""
+    return label if type(label) in SCALARS else copy_value(label, "label")
 
 
 def land_items(k: KernelState, src: AddressSpace, items: tuple[Item, ...], dst: AddressSpace,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MappingConflict, NotMapped, RightsError, Sigma0Error
 from . import deltas as d
-from .fpage import check_order, check_page, check_rights, wider_than
+from .fpage import check_include_self, check_order, check_page, check_rights, wider_than
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -241,6 +241,7 @@ class MappingDatabase:
         """Return the held nodes a valid flush touches; raise a KernelError if it is invalid."""
         check_order(order)
         check_page(page, order)
+        check_include_self(include_self)
         if rights not in ("w", "rw"):
             raise RightsError(
                 f'flush revokes "w" (make read-only) or "rw" (remove), not {rights!r}'

@@ -13,6 +13,8 @@ from typing import Any
 from ..errors import InvalidArgument
 from .fpage import check_order, check_page, check_rights
 from .ids import ThreadId
+from .values import SCALARS as LABEL_SCALARS
+from .values import copy_value, show, show_brief
 
 MAX_WORDS = 64
 MAX_STRING_BYTES = 4 * 1024 * 1024
@@ -75,7 +77,7 @@ class Message:
         """Return a one-line summary of the message's content."""
         parts = []
         if self.label is not None:
-            parts.append(f"label={self.label!r}")
+            parts.append(f"label={show(self.label)}")
         if self.words:
             parts.append(f"words={self.words!r}")
         if self.strings:
@@ -142,70 +144,104 @@ def make_message(
     grant: object = (),
     label: Any = None,
 ) -> Message:
-    """Return a validated Message; raise InvalidArgument with a fix when an argument is wrong."""
-    w = _as_tuple(words, "words")
-    if len(w) > MAX_WORDS:
-        raise InvalidArgument(f"a message holds at most {MAX_WORDS} words, not {len(w)}")
-    if _empty(strings) and _empty(map) and _empty(grant) and all(type(x) is int for x in w):
-        return Message(w, (), (), label)  # a short message: words only, all plain ints
-    for x in w:
-        if not isinstance(x, int) or isinstance(x, bool):
+    """Return a Message built from the API's forms (lists become tuples, item tuples Items,
+    buffers bytes); checks nothing: the kernel's entry checks every field (`check_message`)."""
+    strings = _tuple(strings)
+    if type(strings) is tuple:  # a buffer is copied now: changing it afterwards changes nothing
+        strings = tuple(bytes(x) if type(x) is bytearray else x for x in strings)
+    return Message(_tuple(words), strings, _items(map, False) + _items(grant, True), label)
+
+
+def check_message(msg: object) -> Message:
+    """Return `msg` checked field by field, as a Message of the kernel's own (strings as bytes,
+    the label copied); raise InvalidArgument with a fix when a field is wrong."""
+    if type(msg) is not Message:
+        raise InvalidArgument(f"an operation's message must be a Message, not {show_brief(msg)}")
+    words, strings, items, label = msg.words, msg.strings, msg.items, msg.label
+    if msg.fault is not None:
+        raise InvalidArgument("only the kernel sends page-fault messages: fault= must be None")
+    if type(words) is not tuple:
+        raise InvalidArgument(
+            f"words= takes a tuple or list, e.g. words=(...,), not {show_brief(words)}"
+        )
+    if len(words) > MAX_WORDS:
+        raise InvalidArgument(f"a message holds at most {MAX_WORDS} words, not {len(words)}")
+    for x in words:
+        if type(x) is not int:
             raise InvalidArgument(
-                f"words must be ints (machine words), but {x!r} is a {type(x).__name__}; "
-                "send text as strings=(b'...',)"
+                f"words must be ints (machine words), but {show_brief(x)} is a "
+                f"{type(x).__name__}; send text as strings=(b'...',)"
             )
-    s = _as_tuple(strings, "strings")
-    for x in s:
-        if not isinstance(x, bytes | bytearray):
-            raise InvalidArgument(f"strings must be bytes, e.g. b'hello', not {x!r}")
-    s = tuple(bytes(x) for x in s)
-    if sum(len(x) for x in s) > MAX_STRING_BYTES:
+    if type(label) not in LABEL_SCALARS:
+        label = copy_value(label, "label")
+    if type(strings) is not tuple:
+        raise InvalidArgument(
+            f"strings= takes a tuple or list, e.g. strings=(b'...',), not {show_brief(strings)}"
+        )
+    if type(items) is not tuple:
+        raise InvalidArgument(
+            f"map= and grant= take a tuple or list of items, not {show_brief(items)}"
+        )
+    if not strings and not items:
+        return msg if label is msg.label else Message(words, (), (), label)
+    for x in strings:
+        if type(x) is not bytes and type(x) is not bytearray:
+            raise InvalidArgument(f"strings must be bytes, e.g. b'hello', not {show_brief(x)}")
+    strings = tuple(bytes(x) for x in strings)
+    if sum(len(x) for x in strings) > MAX_STRING_BYTES:
         raise InvalidArgument(f"strings may carry at most {MAX_STRING_BYTES} bytes in all")
-    items = tuple(_item(x, False) for x in _as_tuple(map, "map"))
-    items += tuple(_item(x, True) for x in _as_tuple(grant, "grant"))
-    return Message(w, s, items, label)
+    return Message(words, strings, tuple(check_item(i) for i in items), label)
+
+
+def check_item(item: object) -> Item:
+    """Return map or grant item `item` when each of its fields is valid; raise otherwise."""
+    if type(item) is not Item:
+        raise InvalidArgument(
+            "each map or grant item is (page, rights, order) or (page, rights, order, send_base), "
+            f"e.g. map=[(4, 'rw', 0)], not {show_brief(item)}"
+        )
+    if type(item.grant) is not bool:
+        raise InvalidArgument(f"an item's grant flag must be True or False, not {item.grant!r}")
+    what = "grant" if item.grant else "map"
+    order = check_order(item.order)
+    base = item.send_base
+    if type(base) is not int or base < 0:
+        raise InvalidArgument(
+            f"a {what} item's send base (its 4th element) must be an int >= 0, in pages: where "
+            f"in the receiver's window the fpage lands (e.g. {what}=[(4, 'rw', 0, 2)]), not "
+            f"{show_brief(base)}"
+        )
+    check_page(item.page, order, f"{what} item page")
+    check_rights(item.rights)
+    return item
 
 
 def check_window(window: object) -> tuple[int, int] | None:
     """Return a valid receive window (page, order) or None; raise InvalidArgument otherwise."""
     if window is None:
         return None
-    if not isinstance(window, tuple | list) or len(window) != 2:
+    if type(window) not in (tuple, list) or len(window) != 2:  # type: ignore[arg-type]
         raise InvalidArgument(
-            f"window must be (page, order), e.g. window=(16, 2) for pages 16..19, not {window!r}"
+            "window must be (page, order), e.g. window=(16, 2) for pages 16..19, "
+            f"not {show_brief(window)}"
         )
     order = check_order(window[1])
     return (check_page(window[0], order, "window page"), order)
 
 
-def _empty(value: object) -> bool:
-    """Return True for the empty tuple, the default of strings=, map= and grant=."""
-    return isinstance(value, tuple) and not value
+def _tuple(value: object) -> object:
+    """Return a list or tuple as a tuple; anything else as it is (the kernel refuses it)."""
+    return tuple(value) if isinstance(value, tuple | list) else value
 
 
-def _as_tuple(value: object, what: str) -> tuple:
-    """Return `value` as a tuple when it is a list or tuple; raise InvalidArgument otherwise."""
-    if isinstance(value, tuple | list):
-        return tuple(value)
-    raise InvalidArgument(f"{what}= takes a tuple or list, e.g. {what}=(...,), not {value!r}")
-
-
-def _item(value: object, grant: bool) -> Item:
-    """Return an Item from (page, rights[, order[, send_base]]); raise InvalidArgument otherwise."""
-    what = "grant" if grant else "map"
-    if not isinstance(value, tuple | list) or len(value) not in (2, 3, 4):
-        raise InvalidArgument(
-            f"each {what} item is (page, rights, order) or (page, rights, order, send_base), "
-            f"e.g. {what}=[(4, 'rw', 0)], not {value!r}"
-        )
-    page, rights, *rest = value
-    order = check_order(rest[0] if rest else 0)
-    base = rest[1] if len(rest) > 1 else 0
-    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
-        raise InvalidArgument(
-            f"a {what} item's send base (its 4th element) must be an int >= 0, in pages: where "
-            f"in the receiver's window the fpage lands (e.g. {what}=[(4, 'rw', 0, 2)]), not "
-            f"{base!r}"
-        )
-    page = check_page(page, order, f"{what} item page")
-    return Item(page, check_rights(rights), order, grant, base)
+def _items(value: object, grant: bool) -> tuple:
+    """Return map or grant items from (page, rights[, order[, send_base]]) forms; a value of
+    another shape is kept as it is, for the kernel to refuse."""
+    if not isinstance(value, tuple | list):
+        return (value,)
+    return tuple(
+        Item(x[0], x[1], x[2] if len(x) > 2 else 0, grant, x[3] if len(x) > 3 else 0)
+        if isinstance(x, tuple | list) and len(x) in (2, 3, 4)
+        else x
+        for x in value
+    )

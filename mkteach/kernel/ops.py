@@ -1,7 +1,8 @@
 """Kernel entries: the operations a program yields, one per kernel entry.
 
-Programs build them through their thread handle (`t.send(...)`, `t.load(...)`, ...), which
-validates the arguments, so an operation that reaches the kernel is well-formed.
+Programs build them through their thread handle (`t.send(...)`, `t.load(...)`, ...), or
+themselves: the kernel trusts none of them. Its entry (`entry.decode`) checks every field of
+every operation it is handed, and goes on with a fresh operation of its own.
 """
 
 from __future__ import annotations

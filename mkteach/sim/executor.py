@@ -20,6 +20,7 @@ from ..kernel.kernel import Kernel
 from ..kernel.ops import OPERATIONS
 from ..kernel.threads import Dead, Ready, Receiving, Thread
 from ..kernel.trace import Event
+from ..kernel.values import show_brief
 from .replay import CHECKPOINT_INTERVAL, Checkpoint, capture
 
 T = TypeVar("T")
@@ -195,13 +196,14 @@ class Executor:
             return
         self._location = where(thread.program)
         if not isinstance(op, OPERATIONS):
-            why = f"yielded {op!r}, which is not a kernel operation: {OPERATION_HINT}"
+            why = f"yielded {show_brief(op)}, which is not a kernel operation: {OPERATION_HINT}"
             k.end_thread(thread, why, failed=True)
             return
         try:
             k.enter(thread, op)
         except KernelError as e:
-            k.note("error", f"{thread.name}: {op.kind} refused: {e}", thread.id)
+            kind = op.kind if type(op) in OPERATIONS else type(op).__name__
+            k.note("error", f"{thread.name}: {kind} refused: {e}", thread.id)
             k.set_state(thread, Ready(throw=e))
 
     def _close_step(self, keep: bool) -> list[Event]:
