@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import KernelError
 from .hw.profiles import PROFILES
-from .kernel.trace import to_chrome, to_json
+from .kernel.trace import to_json
 
 
 class CommandError(Exception):
@@ -103,7 +103,7 @@ def trace_command(args: argparse.Namespace) -> int:
     system, _, steps = build(args)
     system.run(max_steps=steps)
     if args.format == "chrome":
-        text = json.dumps(to_chrome(system.trace, system.profile.clock_mhz, args.scenario))
+        text = json.dumps(system.trace_chrome(args.scenario))
     else:
         text = to_json(system.trace)
     try:

@@ -24,7 +24,7 @@ from .kernel.ids import ThreadId, interrupt_id
 from .kernel.kernel import Kernel
 from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
-from .kernel.trace import Event, to_json
+from .kernel.trace import Event, to_chrome, to_json
 from .kernel.values import show_brief
 from .sim.executor import Executor, RunSummary
 from .sim.program import ThreadHandle
@@ -224,24 +224,33 @@ class System:
         return self.executor.cycles / self.profile.clock_mhz
 
     def state_at(self, step: int) -> Snapshot:
-        """Return the kernel state after `step` (-1: before the first), rebuilt from the trace."""
+        """Return the kernel state after `step` (-1: before the first), rebuilt from the trace:
+        a value of its own, which never changes afterwards."""
         self._check_step(step)
         if self._snapshot is None:
             self._snapshot = Snapshot(self.frames)
-        return self._snapshot.move_to(self.trace, step, self.executor.checkpoints)
+        return self._snapshot.move_to(self.trace, step, self.executor.checkpoints).copy()
 
     def hardware_at(self, step: int) -> HardwareSnapshot:
-        """Return the TLB and cache contents after `step` (-1: before the first)."""
+        """Return the TLB and cache contents after `step` (-1: before the first): a value of
+        its own, which never changes afterwards."""
         self._check_step(step)
         if self._hardware is None:
             shapes = {n: u.n_sets for n, u in self.machine.structures().items()}
             self._hardware = HardwareSnapshot(shapes)
-        return self._hardware.move_to(self.executor.hw_changes, step)
+        return self._hardware.move_to(self.executor.hw_changes, step).copy()
 
     def _check_step(self, step: object) -> None:
         """Raise InvalidArgument unless -1 <= step < steps taken."""
         if not isinstance(step, int) or isinstance(step, bool) or not -1 <= step < self.steps:
             raise InvalidArgument(f"step must be an int from -1 to {self.steps - 1}, not {step!r}")
+
+    def trace_chrome(self, name: str = "mkteach") -> dict[str, Any]:
+        """Return the trace as a Chrome trace-event document (Perfetto): a track per thread id,
+        named by name, space and id; every kernel entry a slice of exactly its cycles."""
+        tracks = {t.id: f"{t.name} ({t.space.name}, {t.id.to_json()})"
+                  for t in self.kernel.threads.values()}  # fmt: skip
+        return to_chrome(self.trace, self.profile.clock_mhz, name, tracks)
 
     def trace_json(self, path: str | None = None) -> str:
         """Return the trace as JSON, also writing it to `path` when given."""

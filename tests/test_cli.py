@@ -62,7 +62,8 @@ def test_trace_writes_the_chrome_format_with_a_track_per_thread_and_flows(tmp_pa
     doc = json.loads(out.read_text())
     events = doc["traceEvents"]
     names = {e["args"]["name"] for e in events if e.get("name") == "thread_name"}
-    assert {"sigma0", "kernel"} <= names and len(names) >= 4
+    # a track per thread id, named by name, space and id (two threads may share a name)
+    assert {"sigma0 (sigma0, 0.0.0)", "kernel"} <= names and len(names) >= 4
     slices = [e for e in events if e["ph"] == "X"]
     assert slices and all(e["dur"] >= 0 and "step" in e["args"] for e in slices)
     assert any(e["dur"] > 0 for e in slices)  # a free step (a setup call) is a zero-length slice

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .values import show
+
 Key = tuple[str, int]
 
 
@@ -107,4 +109,4 @@ def _json_value(value: Any) -> Any:
     """Return `value` unchanged when JSON can hold it, else its repr."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    return repr(value)
+    return show(value)

@@ -18,6 +18,7 @@ from typing import Any
 
 from .deltas import Delta, delta_to_dict
 from .ids import ThreadId
+from .values import show
 
 MESSAGE_KINDS = ("ipc", "interrupt")
 
@@ -76,7 +77,7 @@ def _json(value: Any) -> Any:
         return value.decode("latin-1")
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    return repr(value)
+    return show(value)
 
 
 @dataclass(slots=True)
@@ -166,40 +167,57 @@ def to_json(events: Iterable[Event], indent: int | None = 1) -> str:
     return json.dumps([e.to_dict() for e in events], indent=indent, ensure_ascii=False)
 
 
-def to_chrome(events: Iterable[Event], clock_mhz: float, name: str = "mkteach") -> dict[str, Any]:
+def to_chrome(events: Iterable[Event], clock_mhz: float, name: str = "mkteach",
+              tracks: dict[ThreadId, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Return the events as a Chrome trace-event document (open it in Perfetto).
 
-    Each kernel entry is a slice on its thread's track, from its start to its end in
-    microseconds rounded to the nanosecond from whole cycles, so adjacent slices never overlap.
-    Each message is a flow bound to slices: it starts inside the sender's slice (the kernel
-    entry that sent it, or for a sender that blocked, the entry where it did so) and ends inside
-    or at the start of the receiver's slice (the entry that received it, or the receiver's next
-    one). A track with no such slice (an interrupt, a receiver that never runs again) gets a
-    zero-length slice marking the message.
+    A track is one thread id (named by `tracks`, e.g. "client (C, 2.0.0)"; by its id without),
+    never two threads that share a name. Every kernel entry, interrupt deliveries included, is a
+    slice of exactly its cycles on the track of the thread it ran for (a delivery: the
+    driver's), from its start to its end in microseconds rounded to the nanosecond from whole
+    cycles, so adjacent slices never overlap. Each message is a flow bound to slices: it starts
+    inside the sender's slice (the kernel entry that sent it, or for a sender that blocked, the
+    entry where it did so) and ends inside or at the start of the receiver's slice (the entry
+    that received it, or the receiver's next one). A track with no such slice (an interrupt, a
+    receiver that never runs again) gets a zero-length slice marking the message.
     """
     events = list(events)
+    names = tracks or {}
 
     def at(cycles: int) -> int:
         """Return a time in whole nanoseconds (slices are built in them, exported in us)."""
         return round(cycles * 1000 / clock_mhz)
 
     slices: dict[str, list[dict[str, Any]]] = {}
+    labels: dict[str, str] = {}
+
+    def lane(tid: ThreadId | None) -> str:
+        """Return the track key of thread `tid` (its id), naming the track on first use."""
+        if tid is None:
+            return "kernel"
+        key = tid.to_json()
+        if key not in labels:
+            labels[key] = names.get(tid) or (str(tid) if tid.is_interrupt else f"{tid} ({key})")
+        return key
+
     for e in events:
-        if e.kind in MESSAGE_KINDS:
+        message = e.kind in MESSAGE_KINDS
+        if message and not e.cycles:
             continue
-        lane = str(e.thread) if e.thread is not None else "kernel"
+        # the kernel entry an interrupt delivery is, runs for the driver that receives it
+        key = lane(e.get("receiver") if e.kind == "interrupt" else e.thread)
         start = at(e.time)
-        slices.setdefault(lane, []).append({
+        slices.setdefault(key, []).append({
             "name": e.kind, "cat": "kernel", "ph": "X", "ts": start,
             "dur": at(e.time + e.cycles) - start, "pid": 1,
             "args": {"step": e.step, "text": e.text, "cycles": e.cycles,
-                     **{cause: cycles for cause, cycles in e.costs}},
+                     **{str(cause): cycles for cause, cycles in e.costs}},
         })  # fmt: skip
     flows: list[dict[str, Any]] = []
     for number, e in enumerate((e for e in events if e.kind in MESSAGE_KINDS), start=1):
         ts = at(e.time)
         # the thread that sent it (a chief forwarding as_sender sends on its own track)
-        sender, receiver = str(e.thread), str(e.get("receiver"))
+        sender, receiver = lane(e.thread), lane(e.get("receiver"))
         common = {"name": e.get("msg_kind", "message"), "cat": "ipc", "id": number, "pid": 1}
         flows.append({**common, "ph": "s", "bp": "e", "ts": _sent_from(slices, sender, ts, e),
                       "tid": sender})  # fmt: skip
@@ -207,16 +225,17 @@ def to_chrome(events: Iterable[Event], clock_mhz: float, name: str = "mkteach") 
                       "ts": _received_in(slices, receiver, ts, e), "tid": receiver})  # fmt: skip
         flows.append({"name": e.text, "cat": "ipc", "ph": "i", "s": "t", "ts": ts, "pid": 1,
                       "tid": receiver})  # fmt: skip
-    tracks = {label: number for number, label in enumerate(slices, start=1)}
+    numbers = {key: number for number, key in enumerate(slices, start=1)}
     out: list[dict[str, Any]] = [
         {"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": name}}
     ]
-    out += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": label}}
-            for label, tid in tracks.items()]  # fmt: skip
-    for label, lane in slices.items():
-        out += [{**s, "ts": s["ts"] / 1000, "dur": s["dur"] / 1000, "tid": tracks[label]}
-                for s in sorted(lane, key=lambda s: s["ts"])]  # fmt: skip
-    out += [{**f, "ts": f["ts"] / 1000, "tid": tracks[f["tid"]]} for f in flows]
+    out += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
+             "args": {"name": labels.get(key, key)}}
+            for key, tid in numbers.items()]  # fmt: skip
+    for key, track in slices.items():
+        out += [{**s, "ts": s["ts"] / 1000, "dur": s["dur"] / 1000, "tid": numbers[key]}
+                for s in sorted(track, key=lambda s: s["ts"])]  # fmt: skip
+    out += [{**f, "ts": f["ts"] / 1000, "tid": numbers[f["tid"]]} for f in flows]
     return {"traceEvents": out, "displayTimeUnit": "ns", "otherData": {"clock_mhz": clock_mhz}}
 
 

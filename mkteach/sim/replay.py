@@ -17,6 +17,7 @@ from ..kernel import deltas as d
 from ..kernel.kernel import Kernel
 from ..kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from ..kernel.trace import Event
+from ..kernel.values import SCALARS, copy_value
 
 CHECKPOINT_INTERVAL = 1024  # steps between the executor's checkpoints of kernel and hardware
 
@@ -146,6 +147,26 @@ class Snapshot:
         space = AddressSpace(delta.name, delta.space_id, chief)
         k.spaces[delta.name] = space
 
+    def copy(self) -> Snapshot:
+        """Return a snapshot of the same step that shares nothing with this one (a value)."""
+        k = self.kernel
+        spaces = tuple((sp.id, sp.name, sp.chief.name if sp.chief else None)
+                       for sp in k.spaces.values() if sp is not k.sigma0)  # fmt: skip
+        mappings = tuple(
+            (node.space.name, node.page, node.frame, node.rights, node.parent.name)
+            for root in k.mapdb.roots.values()
+            for node in root.subtree()
+            if node.parent is not None
+        )
+        memory = tuple((a, v if type(v) in SCALARS else copy_value(v))
+                       for a, v in self.memory.items())  # fmt: skip
+        other = Snapshot.__new__(Snapshot)
+        other.kernel = k
+        other.restore(Checkpoint(self.applied, spaces, mappings, tuple(self.threads.items()),
+                                 memory))  # fmt: skip
+        other.step = self.step
+        return other
+
     # -- reading --------------------------------------------------------------------------------
 
     def lookup(self, space: str, page: int) -> Lookup | None:
@@ -212,3 +233,12 @@ class HardwareSnapshot:
         changes.replay(self.units, self.applied, target)
         self.applied, self.step = target, step
         return self
+
+    def copy(self) -> HardwareSnapshot:
+        """Return a snapshot of the same step that shares nothing with this one (a value)."""
+        other = HardwareSnapshot(self.shapes)
+        other.units = {name: {"sets": list(unit["sets"]), "hits": unit["hits"],
+                              "misses": unit["misses"]}
+                       for name, unit in self.units.items()}  # fmt: skip
+        other.applied, other.step = self.applied, self.step
+        return other
