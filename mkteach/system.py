@@ -24,7 +24,7 @@ from .kernel.ids import ThreadId, interrupt_id
 from .kernel.kernel import Kernel
 from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
-from .kernel.trace import Event, to_chrome, to_json
+from .kernel.trace import Event, Trace, to_chrome, to_json
 from .kernel.values import show_brief
 from .sim.executor import Executor, RunSummary
 from .sim.program import ThreadHandle
@@ -204,8 +204,9 @@ class System:
         return self.executor.run(max_steps)
 
     @property
-    def trace(self) -> list[Event]:
-        """Return the trace: every event so far, in order."""
+    def trace(self) -> Trace:
+        """Return the trace: every event so far, in order (a list), with per-step hardware
+        changes, program locations and checkpoints beside them."""
         return self.executor.trace
 
     @property
@@ -229,7 +230,7 @@ class System:
         self._check_step(step)
         if self._snapshot is None:
             self._snapshot = Snapshot(self.frames)
-        return self._snapshot.move_to(self.trace, step, self.executor.checkpoints).copy()
+        return self._snapshot.move_to(self.trace, step, self.trace.checkpoints).copy()
 
     def hardware_at(self, step: int) -> HardwareSnapshot:
         """Return the TLB and cache contents after `step` (-1: before the first): a value of
@@ -238,7 +239,7 @@ class System:
         if self._hardware is None:
             shapes = {n: u.n_sets for n, u in self.machine.structures().items()}
             self._hardware = HardwareSnapshot(shapes)
-        return self._hardware.move_to(self.executor.hw_changes, step).copy()
+        return self._hardware.move_to(self.trace.hardware, step).copy()
 
     def _check_step(self, step: object) -> None:
         """Raise InvalidArgument unless -1 <= step < steps taken."""

@@ -3,6 +3,7 @@
 from mkteach.hw import TECHNIQUES   # {name: one-line description}: the switchable L3 techniques
 """
 
+from .costs import CAUSES, Cause
 from .door import MachineDoor
 from .kernels import VARIANTS, KernelVariant, Path
 from .machine import Machine
@@ -11,9 +12,11 @@ from .profiles import PROFILES, Profile, profile
 from .techniques import TECHNIQUES
 
 __all__ = [
+    "CAUSES",
     "PROFILES",
     "TECHNIQUES",
     "VARIANTS",
+    "Cause",
     "KernelVariant",
     "Machine",
     "MachineDoor",

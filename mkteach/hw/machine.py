@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .cache import Cache
+from .costs import Cause
 from .kernels import (
     BUFFERS,
     CODE,
@@ -63,18 +64,18 @@ class Machine:
         self.small: set[int] = set()
         self.current_space: int | None = None
         self.loaded_large: int | None = None  # whose page table the MMU holds
-        self._costs: dict[str, int] = {}  # the current step's cycles by cause, in charge order
+        self._costs: dict[Cause, int] = {}  # the current step's cycles by cause, in charge order
         self._plans: dict[tuple, tuple] = {}  # access plans of kernel paths (see `plan`)
         self._keep: list[tuple] = []
 
     # -- accounting -----------------------------------------------------------------------------
 
-    def charge(self, cause: str, cycles: float) -> None:
+    def charge(self, cause: Cause, cycles: float) -> None:
         """Add `cycles` (rounded) to what `cause` cost in the current step."""
         if cycles:
             self._costs[cause] = self._costs.get(cause, 0) + round(cycles)
 
-    def take_costs(self) -> tuple[tuple[str, int], ...]:
+    def take_costs(self) -> tuple[tuple[Cause, int], ...]:
         """Return the step's charges, merged by cause in order of first charge, and clear them."""
         costs, self._costs = tuple(self._costs.items()), {}
         return costs
@@ -105,10 +106,10 @@ class Machine:
         p = self.profile
         if space_id in self.small or (space_id == self.loaded_large and previous in self.small):
             if p.segment_switch_cycles is not None:
-                self.charge("as_switch", p.segment_switch_cycles)
-                self.charge("small_space", p.small_space_extra_cycles)
+                self.charge(Cause.AS_SWITCH, p.segment_switch_cycles)
+                self.charge(Cause.SMALL_SPACE, p.small_space_extra_cycles)
                 return
-        self.charge("as_switch", p.as_switch_cycles)
+        self.charge(Cause.AS_SWITCH, p.as_switch_cycles)
         if space_id not in self.small:
             if not p.tlb_tagged and self.loaded_large != space_id:
                 self.flush_tlbs()
@@ -125,7 +126,7 @@ class Machine:
     def kernel_entry(self, thread: Any, path: str) -> None:
         """Charge entering and leaving the kernel for `thread` and running kernel `path`."""
         p = self.profile
-        self.charge("trap", p.trap_enter_cycles + p.trap_exit_cycles)
+        self.charge(Cause.TRAP, p.trap_enter_cycles + p.trap_exit_cycles)
         self.run_lines(self.dtlb, self.dcache, self.plan(TRAP_SPANS))
         self.run_path(self.variant.paths[path], thread)
 
@@ -138,7 +139,7 @@ class Machine:
 
     def run_path(self, path: Path, thread: Any = None) -> None:
         """Execute `path` for `thread`: instructions, code fetches, data and TCB accesses."""
-        self.charge("instructions", path.instructions * self.profile.cpi)
+        self.charge(Cause.INSTRUCTIONS, path.instructions * self.profile.cpi)
         code, data = self.path_plans(path)
         self.run_lines(self.itlb, self.icache, code)
         self.run_lines(self.dtlb, self.dcache, data)
@@ -229,7 +230,7 @@ class Machine:
                     entries.move_to_end(tkey)
                 else:
                     tlb_misses += 1
-                    first = first or "tlb_miss"
+                    first = first or Cause.TLB_MISS
                     if len(entries) >= tassoc:
                         entries.popitem(last=False)
                     entries[tkey] = None
@@ -239,7 +240,7 @@ class Machine:
                 lines.move_to_end(tag)
             else:
                 cache_misses += 1
-                first = first or "cache_miss"
+                first = first or Cause.CACHE_MISS
                 if len(lines) >= cassoc:
                     lines.popitem(last=False)
                 lines[tag] = None
@@ -251,16 +252,16 @@ class Machine:
         if first is None:
             return
         p = self.profile
-        charges = {"tlb_miss": tlb_misses * p.tlb_miss_cycles,
-                   "cache_miss": cache_misses * p.cache_miss_cycles}  # fmt: skip
-        later = "cache_miss" if first == "tlb_miss" else "tlb_miss"
+        charges = {Cause.TLB_MISS: tlb_misses * p.tlb_miss_cycles,
+                   Cause.CACHE_MISS: cache_misses * p.cache_miss_cycles}  # fmt: skip
+        later = Cause.CACHE_MISS if first == Cause.TLB_MISS else Cause.TLB_MISS
         self.charge(first, charges[first])
         self.charge(later, charges[later])
 
     def miss_if(self, missed: bool) -> None:
         """Charge a cache miss when `missed`."""
         if missed:
-            self.charge("cache_miss", self.profile.cache_miss_cycles)
+            self.charge(Cause.CACHE_MISS, self.profile.cache_miss_cycles)
 
     # -- what the kernel reports ------------------------------------------------------------------
 
@@ -271,7 +272,7 @@ class Machine:
             self.run_extra(extra, sender, receiver, words)
         if string_bytes:
             copies = self.variant.copies
-            self.charge("copy", copies * (string_bytes // 4) * self.profile.cpi)
+            self.charge(Cause.COPY, copies * (string_bytes // 4) * self.profile.cpi)
             for thread in (sender, receiver):
                 base = BUFFERS + (thread.task * 16 + thread.number) % 256 * 0x10000
                 for _ in range(copies):
@@ -280,7 +281,7 @@ class Machine:
     def run_extra(self, extra: Extra, sender: Any, receiver: Any, words: int) -> None:
         """Execute the extra work of a technique that is off, for one message transfer."""
         self.charge(
-            "instructions", (extra.instructions + extra.per_word * words) * self.profile.cpi
+            Cause.INSTRUCTIONS, (extra.instructions + extra.per_word * words) * self.profile.cpi
         )
         code, data = self.path_plans(extra)
         self.run_lines(self.itlb, self.icache, code)
@@ -300,9 +301,9 @@ class Machine:
         """Charge a user load, store (or instruction fetch) that the MMU translated."""
         tlb, cache = (self.itlb, self.icache) if fetch else (self.dtlb, self.dcache)
         if not tlb.lookup(self.tag(space_id), page):
-            self.charge("tlb_miss", self.profile.tlb_miss_cycles)
+            self.charge(Cause.TLB_MISS, self.profile.tlb_miss_cycles)
         self.miss_if(not cache.access(frame * self.profile.page_size + offset))
-        self.charge("memory", self.profile.memory_access_cycles)
+        self.charge(Cause.MEMORY, self.profile.memory_access_cycles)
 
     def page_table_update(self, space_id: int, page: int, kind: str) -> None:
         """Charge a page-table change and drop a stale TLB entry ("map", "unmap", "protect")."""
@@ -343,7 +344,7 @@ class Machine:
 
     def idle(self, cycles: int) -> None:
         """Charge time that passes while every thread waits (skipped to the next timeout)."""
-        self.charge("idle", cycles)
+        self.charge(Cause.IDLE, cycles)
 
 
 def technique_settings(kernel: KernelVariant, techniques: object) -> dict[str, bool]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .costs import Cause
 from .kernels import KernelVariant, variant
 from .log import ChangeLog
 from .profiles import Profile
@@ -41,7 +42,7 @@ class NullMachine:
         if not self._idle:
             return ()
         total, self._idle = sum(self._idle), []
-        return (("idle", total),)
+        return ((Cause.IDLE, total),)
 
     def change_log(self) -> ChangeLog:
         """Return an empty log: there is no hardware to change."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from ..errors import InterruptError
 from .ids import ThreadId, interrupt_id
-from .messages import Result
+from .messages import Message, Result
 from .state import IrqLine, KernelState
 from .threads import Ready, Receiving, Thread
 from .values import show_brief
 
 MAX_IRQ = 255
+INTERRUPT = Message()  # what an interrupt sends its driver: an empty message
 
 
 def irq_line(k: KernelState, irq: object) -> IrqLine:
@@ -81,7 +82,7 @@ def deliver(k: KernelState, line: IrqLine, driver: Thread) -> None:
     line.pending, line.in_service = False, True
     irq = interrupt_id(line.irq)
     k.note("interrupt", f"{irq} -> {driver.name}", irq, (driver.id,),
-           msg_kind="interrupt", sender=irq, receiver=driver.id)  # fmt: skip
+           msg_kind="interrupt", sender=irq, receiver=driver.id, message=INTERRUPT)  # fmt: skip
     state = driver.state
     k.set_state(driver, Ready(Result(sender=irq, reply_error=state.reply_error)))
 

@@ -170,7 +170,8 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
     via = f" (redirected to chief; meant for {intended})" if intended else ""
     k.note("ipc", f"{visible} -> {receiver.name}: {msg.describe()}{via}", sender.id,
            (receiver.id, visible), msg_kind="redirected" if intended else msg.kind,
-           sender=visible, receiver=receiver.id, words=msg.words, label=msg.label)  # fmt: skip
+           sender=visible, receiver=receiver.id, words=msg.words, label=msg.label, message=msg,
+           intended=intended)  # fmt: skip
     k.machine.transfer(sender.id, receiver.id, len(msg.words), msg.string_bytes)
     received: Landed = ()
     error, detail = None, ""

@@ -20,7 +20,7 @@ MAX_WORDS = 64
 MAX_STRING_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """A map or grant item: the sender's fpage (page, 2**order pages) passed with `rights`.
 
@@ -47,7 +47,7 @@ class Item:
         return f"{verb} page {self.page}{many} {self.rights}{base}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """What a sender sends: words, strings, map/grant items and a label."""
 
@@ -56,6 +56,11 @@ class Message:
     items: tuple[Item, ...] = ()
     label: Any = None
     fault: tuple[int, int, bool] | None = None  # (page, address, write) of a page-fault message
+
+    @property
+    def fault_page(self) -> int | None:
+        """Return the faulting page of a page-fault message, else None."""
+        return None if self.fault is None else self.fault[0]
 
     @property
     def string_bytes(self) -> int:

@@ -129,7 +129,8 @@ class KernelState:
 
     def note(self, kind: str, text: str, thread: ThreadId | None = None,
              ids: tuple[ThreadId, ...] = (), **info: Any) -> None:  # fmt: skip
-        """Open a trace note: what happens next is recorded under it."""
+        """Open a trace note: what happens next is recorded under it (`message=` and
+        `intended=` are the typed fields of a message event)."""
         self.journal.note(kind, text, thread, ids, **info)  # type: ignore[union-attr]
 
     # -- invariants -------------------------------------------------------------------------------

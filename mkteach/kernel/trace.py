@@ -18,6 +18,7 @@ from typing import Any
 
 from .deltas import Delta, delta_to_dict
 from .ids import ThreadId
+from .messages import Message
 from .values import show
 
 MESSAGE_KINDS = ("ipc", "interrupt")
@@ -28,8 +29,11 @@ class Event:
     """One immutable trace record: what happened in a step, to whom, what it cost and changed.
 
     `time` is the clock before the event, `cycles` what it cost, `costs` the cost broken down by
-    cause ((cause, cycles) pairs), `thread` the thread that entered the kernel (or None for a
-    hardware event), `ids` every thread or interrupt id involved, `deltas` the state changes.
+    cause ((`hw.Cause`, cycles) pairs), `thread` the thread that entered the kernel (or None for
+    a hardware event), `ids` every thread or interrupt id involved, `deltas` the state changes.
+    A message event ("ipc", "interrupt") also has the `message` itself (typed fields: words,
+    strings, items, label, the fault of a page-fault message) and, when a chief received it
+    instead, the thread it was `intended` for. Views read these fields, never `text`.
     """
 
     step: int
@@ -42,6 +46,8 @@ class Event:
     info: tuple[tuple[str, Any], ...] = ()
     deltas: tuple[Delta, ...] = ()
     costs: tuple[tuple[str, int], ...] = ()
+    message: Message | None = None
+    intended: ThreadId | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the value of `key` in the event's info, or `default`."""
@@ -67,6 +73,20 @@ class Event:
         }
 
 
+class Trace(list):
+    """The trace: every event in order (a list, as `s.trace` always was), and beside the events
+    what the views read of each step: `locations[n]` the (file, line, function) of the yield that
+    made step n (None: no program), `hardware` the TLB and cache changes per step (a change log
+    the machine provides, with its own checkpoints), and `checkpoints` (steps taken -> the
+    kernel state then) for rebuilding any step quickly. The views read this object only."""
+
+    def __init__(self, hardware: Any = None) -> None:
+        super().__init__()
+        self.locations: list[tuple[str, int, str] | None] = []
+        self.hardware = hardware
+        self.checkpoints: dict[int, Any] = {}
+
+
 def _json(value: Any) -> Any:
     """Return `value` in a form JSON can hold (ids as 'task.number.version', tuples as lists)."""
     if isinstance(value, ThreadId):
@@ -90,6 +110,8 @@ class Note:
     ids: tuple[ThreadId, ...]
     info: dict[str, Any]
     deltas: list[Delta] = field(default_factory=list)
+    message: Message | None = None
+    intended: ThreadId | None = None
 
 
 class Journal:
@@ -120,11 +142,13 @@ class Journal:
         text: str,
         thread: ThreadId | None = None,
         ids: tuple[ThreadId, ...] = (),
+        message: Message | None = None,
+        intended: ThreadId | None = None,
         **info: Any,
     ) -> None:
         """Open a new note; deltas recorded from now on belong to it."""
         all_ids = tuple(dict.fromkeys(((thread,) if thread else ()) + ids))
-        self.notes.append(Note(kind, thread, text, all_ids, info))
+        self.notes.append(Note(kind, thread, text, all_ids, info, [], message, intended))
 
     def record(self, delta: Delta) -> None:
         """Record a state delta under the open note (or before any note, as loose)."""
@@ -157,7 +181,8 @@ class Journal:
         costs, share = self.share(costs), self.share
         return [
             Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.text,
-                  self.share_info(n.info), tuple(n.deltas), costs if i == main else ())
+                  self.share_info(n.info), tuple(n.deltas), costs if i == main else (),
+                  n.message, n.intended)
             for i, n in enumerate(notes)
         ]  # fmt: skip
 

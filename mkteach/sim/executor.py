@@ -19,7 +19,7 @@ from ..kernel.ids import ThreadId
 from ..kernel.kernel import Kernel
 from ..kernel.ops import OPERATIONS
 from ..kernel.threads import Dead, Ready, Receiving, Thread
-from ..kernel.trace import Event
+from ..kernel.trace import Event, Trace
 from ..kernel.values import show_brief
 from .replay import CHECKPOINT_INTERVAL, Checkpoint, capture
 
@@ -119,16 +119,29 @@ class Executor:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.machine = kernel.machine
-        self.trace: list[Event] = []
-        self.hw_changes = self.machine.change_log()  # per step: what the TLBs and caches did
-        self.checkpoints: dict[int, Checkpoint] = {}  # steps taken -> the kernel state then
+        # the trace owns what the views read: events, per-step hardware changes and program
+        # locations, and the checkpoints of the kernel state
+        self.trace = Trace(self.machine.change_log())
         self.started = 0  # the clock when the current step began
         self.steps = 0
         self.in_step = False
         self.stepping: ThreadId | None = None  # the thread whose entry the current step is
-        # per step: (file, line, function) of the yield that made the entry (None: no program)
-        self.locations: list[tuple[str, int, str] | None] = []
         self._location: tuple[str, int, str] | None = None
+
+    @property
+    def hw_changes(self) -> Any:
+        """Return the trace's per-step TLB and cache changes (`trace.hardware`)."""
+        return self.trace.hardware
+
+    @property
+    def locations(self) -> list[tuple[str, int, str] | None]:
+        """Return the trace's per-step program locations (`trace.locations`)."""
+        return self.trace.locations
+
+    @property
+    def checkpoints(self) -> dict[int, Checkpoint]:
+        """Return the trace's checkpoints of the kernel state (`trace.checkpoints`)."""
+        return self.trace.checkpoints
 
     @property
     def cycles(self) -> int:
@@ -216,14 +229,15 @@ class Executor:
         location, self._location = self._location, None
         if not keep:
             return []
-        self.hw_changes.append(changes)
-        self.locations.append(location)
+        trace = self.trace
+        trace.hardware.append(changes)
+        trace.locations.append(location)
         self.kernel.now += sum(c for _, c in costs)
         self.steps += 1
-        self.trace.extend(events)
+        trace.extend(events)
         if self.steps % CHECKPOINT_INTERVAL == 0:
-            self.checkpoints[self.steps] = capture(self.kernel, len(self.trace))
-            self.hw_changes.checkpoints[self.steps] = self.machine.hardware_state()
+            trace.checkpoints[self.steps] = capture(self.kernel, len(trace))
+            trace.hardware.checkpoints[self.steps] = self.machine.hardware_state()
         return events
 
     def setup(self, action: Callable[[], T]) -> T:

@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..hw.costs import CAUSES
 from ..kernel.trace import Event
 
 KIND_COLOURS = {
@@ -23,19 +24,14 @@ KIND_COLOURS = {
     "interrupt": "#9467bd",
     "redirected": "#7f7f7f",
 }
-CAUSE_COLOURS = {
-    "trap": "#1f77b4",
-    "instructions": "#aec7e8",
-    "tlb_miss": "#d62728",
-    "cache_miss": "#ff7f0e",
-    "as_switch": "#9467bd",
-    "small_space": "#c5b0d5",
-    "memory": "#8c564b",
-    "copy": "#17becf",
-    "map": "#2ca02c",
-    "flush": "#98df8a",
-    "idle": "#dddddd",
-}
+CAUSE_COLOURS = dict(
+    zip(
+        CAUSES,  # every cause the machine charges (hw owns the list), in stacking order
+        ("#1f77b4", "#aec7e8", "#d62728", "#ff7f0e", "#9467bd", "#c5b0d5", "#8c564b", "#17becf",
+         "#dddddd"),
+        strict=True,
+    )
+)  # fmt: skip
 COLLAPSED = 70  # px: an empty panel is one title line
 HIGHLIGHT = {"new": "#2ca02c", "granted": "#ff7f0e", "reduced": "#e6b800", "flushed": "#d62728"}
 

@@ -1,9 +1,9 @@
 """The cost view: cycles per step broken down by cause, and the running total.
 
-Causes come from the machine models: trap, instructions, tlb_miss, cache_miss, as_switch,
-small_space, memory, copy, map, flush, idle. Give it two runs (say the same workload on an
-L3-style and a Mach-style kernel) and they are drawn side by side on one shared scale, so a
-13x gap looks like one.
+Causes come from the machine models (`mkteach.hw.Cause`, the list hw owns): trap, instructions,
+tlb_miss, cache_miss, as_switch, small_space, memory, copy, idle. Give it two runs (say the
+same workload on an L3-style and a Mach-style kernel) and they are drawn side by side on one
+shared scale, so a 13x gap looks like one.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class HardwareView(FigureView):
     def draw(self, fig: go.Figure, step: int) -> None:
         """Fill each unit's grid with its contents after `step`."""
         state = self.system.hardware_at(step)
-        changes = self.system.executor.hw_changes[step] if step >= 0 else {}
+        changes = self.system.trace.hardware[step] if step >= 0 else {}
         names = self.system.kernel.space_by_id
         for i, (name, unit) in enumerate(self.units.items()):
             sets = state.units[name]["sets"]

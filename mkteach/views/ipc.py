@@ -18,18 +18,21 @@ MESSAGE_KINDS = ("ipc", "interrupt")
 
 
 def message_label(e: Event) -> str:
-    """Return the label of a message arrow: its kind and what it carries (a fault: the page)."""
+    """Return the label of a message arrow: its kind and what it carries (a fault: the page),
+    from the event's typed fields (the message itself), never from its text."""
     kind = e.get("msg_kind", "interrupt" if e.kind == "interrupt" else "short")
-    if kind == "page_fault":
-        words = e.get("words", ())
-        if words:
-            access = "write" if len(words) > 1 and words[1] else "read"
-            return f"page fault: {access} page {words[0] // 4096}"
-        return "page fault"
-    what = e.text.split(": ", 1)[1] if ": " in e.text else ""
+    msg = e.message
+    if kind == "interrupt" or msg is None:
+        return kind.replace("_", " ")
+    if msg.fault is not None:
+        page, _, write = msg.fault
+        return f"page fault: {'write' if write else 'read'} page {page}"
+    what = msg.describe()
+    if e.intended is not None:
+        what += f" (redirected to chief; meant for {e.intended})"
     name = kind.replace("_", " ")
-    if not what or what.startswith(name):  # "map page 18 rw" says its kind already
-        return what or name
+    if what.startswith(name):  # "map page 18 rw" says its kind already
+        return what
     return f"{name}: {what}"
 
 

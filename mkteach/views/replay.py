@@ -107,7 +107,7 @@ class RunData:
         window, then what each step changed (from the trace's ThreadState deltas)."""
         sources: dict[tuple, int] = {}
         out["src"], out["where"] = [], []
-        locations = self.system.executor.locations
+        locations = self.system.trace.locations
         for n in steps:
             where = locations[n] if n < len(locations) else None
             if where is None:
@@ -188,7 +188,7 @@ class RunData:
             for name, u in self.units.items()
         ]
         out["hw"] = []
-        changes = self.system.executor.hw_changes
+        changes = self.system.trace.hardware
         now = [list(state.units[name]["sets"]) for name in self.units]  # contents so far
         for n in steps:
             step_changes = {}
