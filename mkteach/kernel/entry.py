@@ -118,8 +118,11 @@ def decode(op: object) -> Operation:
 
 def check_thread_id(value: object, what: str, irq_ok: bool = False) -> ThreadId:
     """Return `value` if it is a thread id (or, when allowed, an interrupt id); raise otherwise."""
-    if type(value) is not ThreadId or not all(
-        type(part) is int for part in (value.task, value.number, value.version)
+    if (
+        type(value) is not ThreadId
+        or type(value.task) is not int
+        or type(value.number) is not int
+        or type(value.version) is not int
     ):
         raise InvalidArgument(
             f"{what} must be a thread id (the value create_thread returned, or msg.sender), "

@@ -192,18 +192,16 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
         return error
     fault = msg.fault or (None, None, None)
     delivered = error != "no_window"
+    label = msg.label  # the receiver's own copy: changing it changes no other
+    if type(label) not in SCALARS:
+        label = copy_value(label, "label")
     k.set_state(receiver, Ready(Result(
         error=error, sender=visible, words=msg.words if delivered else (),
-        strings=msg.strings if delivered else (), label=_own(msg.label), intended=intended,
+        strings=msg.strings if delivered else (), label=label, intended=intended,
         reply_error=state.reply_error, received=received, fault_page=fault[0],
         fault_address=fault[1], write=fault[2], detail=detail,
     )))  # fmt: skip
     return error
-
-
-def _own(label: object) -> object:
-    """Return a label the receiver may change without changing the sender's (or the trace's)."""
-    return label if type(label) in SCALARS else copy_value(label, "label")
 
 
 def land_items(k: KernelState, src: AddressSpace, items: tuple[Item, ...], dst: AddressSpace,

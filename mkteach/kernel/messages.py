@@ -151,6 +151,8 @@ def make_message(
 ) -> Message:
     """Return a Message built from the API's forms (lists become tuples, item tuples Items,
     buffers bytes); checks nothing: the kernel's entry checks every field (`check_message`)."""
+    if type(words) is tuple and strings == () and map == () and grant == ():
+        return Message(words, (), (), label)  # a short message, as most are
     strings = _tuple(strings)
     if type(strings) is tuple:  # a buffer is copied now: changing it afterwards changes nothing
         strings = tuple(bytes(x) if type(x) is bytearray else x for x in strings)
