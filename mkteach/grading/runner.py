@@ -457,8 +457,8 @@ def run_notebook(inp: Any, out: Any) -> None:
         line: dict[str, Any] = {"cell": number, "error": _brief(error) if error else ""}
         given = shell.user_ns.get("STUDENT")
         if given is not student:  # every cell runs as the student the path names
-            if claimed is None and isinstance(given, str) and given != student:
-                claimed = line["student"] = given[:200]
+            if isinstance(given, str) and given != student and given[:200] != claimed:
+                claimed = line["student"] = given[:200]  # the grader notes the last claim
             shell.user_ns["STUDENT"] = student
         answers = snapshot(shell.user_ns, names)
         if isinstance(error, CellTimeout):
