@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 from .markup import HIDDEN, meta
 
@@ -47,6 +48,10 @@ def without_hidden_tests(source: str) -> str:
 
 class ClosedFeedback(Preprocessor):
     """An nbconvert preprocessor for nbgrader's GenerateFeedback (see the module docstring)."""
+
+    enabled = Bool(True, help="on whenever a config names it (nbgrader registers it so)").tag(
+        config=True
+    )
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         """Return the cell as a feedback page may show it."""
