@@ -54,11 +54,11 @@ class Leak(BaseException):
 
 
 class Sneaky(set):
-    def __eq__(self, other):
+    def leak(self, *args):
         print("the salt is", globals().get("HIDDEN"))
         raise Leak(f"salt {globals().get('HIDDEN')}")
 
-    __iter__ = __len__ = __contains__ = __eq__
+    __eq__ = __iter__ = __len__ = __contains__ = __bool__ = __repr__ = leak
     __hash__ = set.__hash__
 
 
