@@ -524,8 +524,10 @@ def digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def sandbox_processes() -> list[str]:
-    """Return the command lines of processes of a sandbox user, or carrying the attack's mark."""
+def sandbox_processes(install: Path) -> list[str]:
+    """Return the command lines of this batch's sandbox processes (a sandbox user running the
+    Python installed at `install`), or of processes carrying the attack's mark (other test
+    runs' sandboxes, which may share the user ids, are not this batch's)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -533,7 +535,8 @@ def sandbox_processes() -> list[str]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if FIRST_UID <= uid < FIRST_UID + SLOTS or MARK in cmd:
+        ours = FIRST_UID <= uid < FIRST_UID + SLOTS and str(install) in cmd
+        if ours or MARK in cmd:
             found.append(f"{pid} {uid} {cmd[:80]}")
     return found
 
@@ -570,7 +573,8 @@ def batch(tmp_path_factory):
     garbage.write_text(GARBAGE)
     paths.append(garbage)
     before = (digest(course / "source"), students["alice"].read_bytes())
-    python = tmp_install(Path(tmp_path_factory.mktemp("install")))
+    install = Path(tmp_path_factory.mktemp("install"))
+    python = tmp_install(install)
     job = {
         "paths": [str(p) for p in paths],
         "source": str(course / "source"),
@@ -594,7 +598,7 @@ def batch(tmp_path_factory):
         "before": before,
         "csv": csv_text,
         "secret": secret,
-        "left": sandbox_processes(),
+        "left": sandbox_processes(install),
         "alone": as_result(out["alone"][0]),
         "package": out["package"],
         "prefix": out["prefix"],
