@@ -26,6 +26,12 @@ Measured here, side by side:
   time from opening 00-start until its first cell has run and shown its result (target: at most
   20 s on 2 cores), with the kernel's start and the time to run every cell.
 
+- grading: one `grade` batch of 100 submissions with `jobs=2` in a course folder of its own:
+  honest, blank and wrong students of ex02 and ex03, 5 pagers that hang without yielding and 5
+  that flood their output and then sleep without reading; its wall time, and whether every
+  grade is the one its kind must get (honest: every automatic point, blank, hangers and
+  floods: 0, wrong: what the wrong case earns alone).
+
 Timings are wall-clock medians over repeats (the machine may be shared: each section records the
 load average before and after it); no timing is asserted anywhere.
 """
@@ -518,6 +524,121 @@ def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
 
 # -- running ----------------------------------------------------------------------------------
 
+GRADING_KINDS = {  # kind -> (exercise, how many)
+    "honest-ex02": ("ex02", 30),
+    "blank-ex02": ("ex02", 15),
+    "wrong-ex02": ("ex02", 15),
+    "honest-ex03": ("ex03", 10),
+    "blank-ex03": ("ex03", 10),
+    "wrong-ex03": ("ex03", 10),
+    "hanger": ("ex03", 5),
+    "flood": ("ex03", 5),
+}
+HANG = """
+import time
+
+
+def my_pager(t, pages):
+    time.sleep(3600)
+    yield t.wait()
+"""
+FLOOD = """
+import json
+import os
+import time
+
+
+def my_pager(t, pages):
+    line = json.dumps({"op": "wait", "args": {"$tuple": []}, "kwargs": {"timeout": 0}}) + "\\n"
+    for fd in range(3, 10):
+        try:
+            os.write(fd, (line * 1900).encode())
+        except OSError:
+            pass
+    time.sleep(3600)
+    yield t.wait()
+"""
+
+
+def grading_notebook(kind: str, student: str, copies: dict[str, Path]) -> object:
+    """Return the notebook a student of `kind` hands in, answered for their own instance."""
+    sys.path.insert(0, str(ROOT / "tests" / "grading_cases"))
+    import cases
+    import nbformat
+
+    exercise = cases.EX02 if GRADING_KINDS[kind][0] == "ex02" else cases.EX03
+    saved, cases.STUDENT = cases.STUDENT, student
+    try:
+        if kind.startswith("honest"):
+            nb = cases.answered(exercise)
+        elif kind == "wrong-ex02":
+            nb = cases.ex02_wrong_flush()
+        elif kind == "wrong-ex03":
+            nb = cases.ex03_wrong()
+        else:
+            nb = nbformat.read(str(copies[exercise]), as_version=4)
+        if kind in ("hanger", "flood"):
+            nb = cases.answer(nb, "ex03-q1-answer", HANG if kind == "hanger" else FLOOD)
+    finally:
+        cases.STUDENT = saved
+    return cases.set_student(nb, student)
+
+
+def bench_grading(jobs: int = 2) -> dict:
+    """Grade a class of 100 submissions in one batch; return its wall time and whether every
+    grade is right (see the module docstring)."""
+    from mkteach.grading import grade, release
+
+    with tempfile.TemporaryDirectory(prefix="mkteach-bench-grading-") as tmp:
+        course = Path(tmp)
+        (course / "source").mkdir()
+        for name in ("ex02-address-spaces", "ex03-threads-ipc"):
+            (course / "source" / f"{name}.ipynb").write_bytes(
+                (ROOT / "exercises" / f"{name}.ipynb").read_bytes()
+            )
+        copies = {p.stem: p for p in release(course / "source", course / "released")}
+        kinds: dict[Path, str] = {}
+        for kind, (assignment, count) in GRADING_KINDS.items():
+            for n in range(count):
+                student = f"{kind}-{n}"
+                nb = grading_notebook(kind, student, copies)
+                stem = "ex02-address-spaces" if assignment == "ex02" else "ex03-threads-ipc"
+                path = course / "submitted" / student / assignment / f"{stem}.ipynb"
+                path.parent.mkdir(parents=True)
+                path.write_text(json.dumps(nb), encoding="utf-8")
+                kinds[path] = kind
+        wrong = {  # what each wrong case earns alone (one student, graded by itself)
+            k: grade([next(p for p, v in kinds.items() if v == k)], course / "source")[0].total
+            for k in ("wrong-ex02", "wrong-ex03")
+        }
+        start = time.perf_counter()
+        results = grade(list(kinds), course / "source", course / "grades.csv", jobs=jobs)
+        seconds = time.perf_counter() - start
+    full = {"ex02": 5.0, "ex03": 12.0}
+    wrong_grades = []
+    for r in results:
+        kind = kinds[Path(r.submission)]
+        auto = sum(q.points for q in r.questions if not q.note.startswith("graded by hand"))
+        if kind.startswith("honest"):
+            expected = full[GRADING_KINDS[kind][0]]
+        elif kind.startswith("wrong"):
+            expected = wrong[kind]
+        else:
+            expected = 0.0
+        if abs(auto - expected) > 1e-9:
+            wrong_grades.append(f"{r.student}: {auto} (expected {expected})")
+    return {
+        "submissions": len(results),
+        "kinds": {k: n for k, (_, n) in GRADING_KINDS.items()},
+        "jobs": jobs,
+        "wall_seconds": round(seconds, 1),
+        "per_submission_seconds": round(seconds / len(results), 2),
+        "every_grade_right": not wrong_grades,
+        "wrong_grades": wrong_grades,
+        "wrong_cases_alone": wrong,
+    }
+
+
 SECTIONS: dict[str, Callable[[], dict]] = {
     "ipc": bench_ipc,
     "scale": bench_scale,
@@ -525,6 +646,7 @@ SECTIONS: dict[str, Callable[[], dict]] = {
     "views": bench_views,
     "course": bench_course,
     "lite": bench_lite,
+    "grading": bench_grading,
 }
 
 

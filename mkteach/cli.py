@@ -3,7 +3,7 @@
 mkteach lab                                          open the course in JupyterLab
 mkteach run SCENARIO [--seed N] [--steps N] [--machine NAME]   a scenario's trace in the terminal
 mkteach trace SCENARIO --format chrome|json -o FILE  write a scenario's trace (Perfetto: chrome)
-mkteach exercises release SRC_DIR OUT_DIR            write student copies of the exercises
+mkteach exercises release SRC_DIR OUT_DIR [--course DIR]   student copies, and the course secret
 mkteach grade SUBMISSION... --source SRC_DIR [--csv FILE] [--feedback DIR] [--shard I/N]
 """
 
@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     release.add_argument("src_dir", help="folder of instructor notebooks (with solutions)")
     release.add_argument("out_dir", help="folder to write the student copies to")
+    release.add_argument(
+        "--course", metavar="DIR", help="course folder that keeps the course secret (default: "
+        "the folder holding SRC_DIR)"
+    )  # fmt: skip
     grade = sub.add_parser("grade", help="grade submissions: points, feedback, CSV")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebook files")
     grade.add_argument("--source", required=True, help="folder of instructor notebooks")
@@ -89,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-timeout", type=float, default=30, help="seconds per cell (30)")
     grade.add_argument("--timeout", type=float, default=300, help="seconds per notebook (300)")
     grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
+    grade.add_argument(
+        "--course", metavar="DIR", help="course folder with the course secret (default: the "
+        "folder holding --source)"
+    )  # fmt: skip
     return parser
 
 
@@ -128,9 +136,18 @@ def main(argv: list[str] | None = None) -> int:
 def release_command(args: argparse.Namespace) -> int:
     """Write the student copies and say where; return 0."""
     from .grading import release
+    from .grading.secret import secret_path
+    from .grading.student_copies import course_folder
 
-    for path in release(args.src_dir, args.out_dir):
+    for path in release(args.src_dir, args.out_dir, course_dir=args.course):
         print(f"wrote {path}")
+    course = course_folder(args.src_dir, args.course)
+    if course is None:
+        print("no course secret written: SRC_DIR is in the mkteach repository, which is public; "
+              "copy exercises/ to your course folder (or pass --course DIR) before you grade",
+              file=sys.stderr)  # fmt: skip
+    else:
+        print(f"course secret: {secret_path(course)} (keep it; grade reads it, students never)")
     return 0
 
 
@@ -160,6 +177,7 @@ def grade_command(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         total_timeout=args.timeout,
         jobs=args.jobs,
+        course_dir=args.course,
     )
     print(format_table(results))
     if args.csv:

@@ -7,7 +7,10 @@ one assignment per exercise and one student per case: the reference, the wrong a
 tests/grading_cases and a blank copy, each answered for its student's own instance. nbgrader's
 generate_assignment, autograde and generate_feedback run on it; every autograded cell's score
 and each feedback file's total must equal what `mkteach grade` gives the same files (a cell's
-text/plain result is its points, in both).
+text/plain result is its points, in both). The course uses the README's nbgrader_config.py, whose
+feedback preprocessor (mkteach.grading.nbgrader_feedback.ClosedFeedback) keeps the pages closed:
+a leaky student's test cell raises with the salt of the hidden instances and its answer has a
+<script>; neither the hidden tests, nor the salt, nor the script reach any feedback page.
 """
 
 from __future__ import annotations
@@ -33,15 +36,35 @@ import cases  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CASES = ["ex02-reference", "ex02-wrong-flush", "ex02-wrong-grant", "ex03-reference", "ex03-wrong"]
-# The README's nbgrader_config.py: feedback files without the hidden tests (nbgrader's default
-# feedback shows the autograded notebook, hidden tests and all).
+# The README's nbgrader_config.py: feedback files without the hidden tests, the salt or a
+# student's script (nbgrader's default feedback shows the autograded notebook, hidden tests,
+# tracebacks and all).
 CONFIG = """c = get_config()  # noqa: F821
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "mkteach.grading.nbgrader_feedback.ClosedFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 """
+# A student who, in nbgrader's kernel (where the hidden tests run beside the student's code),
+# makes a test cell raise and print the salt, and writes a script into an answer.
+LEAKY_BUGS = """
+class Leak(BaseException):
+    pass
+
+
+class Sneaky(set):
+    def leak(self, *args):
+        print("the salt is", globals().get("HIDDEN"))
+        raise Leak(f"salt {globals().get('HIDDEN')}")
+
+    __eq__ = __iter__ = __len__ = __contains__ = __bool__ = __repr__ = leak
+    __hash__ = set.__hash__
+
+
+bugs = Sneaky()
+"""
+SCRIPT = "My answer. <script>document.title = 'pwned-by-a-student'</script>"
 SCORES = """
 import json, sys
 from nbgrader.api import Gradebook
@@ -88,6 +111,9 @@ def run(venv_dir: Path, *args: str, cwd: Path) -> str:
         "IPYTHONDIR": str(home / "ipython"),
         "JUPYTER_PLATFORM_DIRS": "1",
         "LANG": "C.UTF-8",
+        # the hidden tests' salts: nbgrader runs them in its kernels, which read the course
+        # secret from the file this names (tests/conftest.py makes a test one)
+        "MKTEACH_COURSE_SECRET": os.environ["MKTEACH_COURSE_SECRET"],
     }
     done = subprocess.run(
         [str(venv_dir / "bin" / "nbgrader"), *args, f"--CourseDirectory.root={cwd}"],
@@ -123,11 +149,15 @@ def course(tmp_path_factory):
         source.mkdir(parents=True)
         shutil.copy(EXERCISES / f"{exercise}.ipynb", source)
         names = [c for c in CASES if c.startswith(assignment)] + ["blank"]
+        names += ["leaky"] if assignment == "ex03" else []
         for case in names:
             student = case.removeprefix(f"{assignment}-")
-            nb = submission(case, student)
+            nb = submission(case, student) if case != "leaky" else None
             if nb is None:
                 nb = nbformat.read(str(released[exercise]), as_version=4)
+            if case == "leaky":
+                cases.answer(nb, "ex03-q2a-answer", LEAKY_BUGS)
+                nb.cells.append(nbformat.v4.new_markdown_cell(SCRIPT, id="leaky-markdown"))
             target = root / "submitted" / student / assignment / f"{exercise}.ipynb"
             target.parent.mkdir(parents=True)
             nbformat.write(cases.set_student(nb, student), str(target))
@@ -184,3 +214,18 @@ def test_generate_feedback_shows_the_same_scores(course):
         assert float(total.group(1)) == pytest.approx(result.total), (page, result.total)
         assert float(total.group(2)) == pytest.approx(result.possible)
         assert "HIDDEN TESTS" not in text
+
+
+def test_feedback_shows_no_hidden_test_no_salt_and_no_students_script(course):
+    from mkteach.grading import course_salt
+
+    salt = course_salt("ex03")
+    pages = {p: p.read_text() for p in (course["root"] / "feedback").rglob("*.html")}
+    assert len(pages) == len(course["plan"])
+    leaky = course["root"] / "feedback" / "leaky" / "ex03" / "ex03-threads-ipc.html"
+    assert "Leak" in pages[leaky] and "&lt;script" in pages[leaky]  # shown, as text
+    autograded = course["root"] / "autograded" / "leaky" / "ex03" / "ex03-threads-ipc.ipynb"
+    assert salt in autograded.read_text()  # what nbgrader's own feedback would have shown
+    for page, text in pages.items():
+        assert salt not in text and "pwned-by-a-student'</script>" not in text, page
+        assert "BEGIN HIDDEN TESTS" not in text and "course_salt(" not in text, page

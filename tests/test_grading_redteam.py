@@ -1,11 +1,23 @@
-"""The red team: every cheating attempt of the review, as a submission, graded in one batch with
-an honest and a blank student.
+"""The red team: every cheating attempt and every hostile file we know of, as submissions,
+graded in one batch with honest, blank and wrong students, as an instructor grades.
 
 The course folder looks like an instructor's: `source/` (the instructor notebooks, hidden tests
-and all), `submitted/STUDENT/ex02/ex02-address-spaces.ipynb`, and the grader's `grades.csv` and
-`feedback/`. Each attacker knows those absolute paths (they are written into its code). No
-attack earns a point, changes another student's result, reads a hidden test or the source
-folder, or outlives the batch; the batch always finishes with its CSV.
+and all), the course secret `release` created beside it, `submitted/STUDENT/ASSIGNMENT/NB.ipynb`,
+and the grader's `grades.csv` and `feedback/`. Each attacker knows those absolute paths (they are
+written into its code). The grader runs as a separate process whose Python and package live
+under /tmp (where a fresh clone's venv may be), with the course secret read from the course
+folder only. No attack earns a point, changes another student's result, reads a hidden test,
+the source folder or the secret, or outlives the batch; no honest student loses a point to the
+grader; the batch always finishes with its CSV. Timing is measured in bench/run.py, not here.
+
+The issue-20 items, one case (or more) each: a pager that floods its output and then sleeps (1);
+the whole batch under /tmp, and a machine with no working sandbox (2); honest programs built
+from notebook classes and factories, markers in a student's comments, STUDENT left as
+'your-id' or differing from the folder by case, Unicode form or spaces (3); symbolic links to
+the instructor's notebook, /etc/shadow, /proc/self/environ, a linked folder, and a file that is
+not JSON (4); the package's own pager as an answer, and a thief of the course secret (5);
+nbgrader's feedback is in tests/test_grading_nbgrader.py (6); formula-like student names, a
+5 MB answer and stable shards (7).
 """
 
 from __future__ import annotations
@@ -15,15 +27,20 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from mkteach.exercises import ex02_address_spaces as ex02
-from mkteach.grading import grade, release
+from mkteach.grading import GradingError, grade, release
+from mkteach.grading.grader import select_shard
 from mkteach.grading.sandbox import FIRST_UID, SLOTS, Sandbox
+from mkteach.grading.secret import SECRET_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "grading_cases"))
@@ -31,7 +48,9 @@ import cases  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = "ex02-address-spaces.ipynb"
+EX03 = "ex03-threads-ipc.ipynb"
 MARK = "mkteach-redteam-detached"
+HONEST = {"ex02": 5, "ex03": 12}  # every automatic point of the exercise
 
 
 def impostor_name() -> str:
@@ -285,6 +304,217 @@ for _ in range(100):
 """
 
 
+# -- issue 20: programs, identities, files, names ----------------------------------------------
+
+FLOODER = """
+import json
+import os
+import time
+
+
+def my_pager(t, pages):
+    # answer-free protocol lines to every descriptor, more replies than a pipe holds, and then
+    # sleep without ever reading them
+    line = json.dumps({"op": "wait", "args": {"$tuple": []}, "kwargs": {"timeout": 0}}) + "\\n"
+    for fd in range(3, 10):
+        try:
+            os.write(fd, (line * 1900).encode())
+        except OSError:
+            pass
+    time.sleep(3600)
+    yield t.wait()
+"""
+
+HANGER = """
+import time
+
+
+def my_pager(t, pages):
+    time.sleep(3600)  # never yields: the kernel never gets a turn
+    yield t.wait()
+"""
+
+CLASS_POOL = """
+class Pool:
+    # the pager's own pages: one for each faulting page, the same one when it faults again
+
+    def __init__(self, pages):
+        self.free = list(pages)
+        self.given = {}
+
+    def page_for(self, fault_page):
+        if fault_page not in self.given:
+            self.given[fault_page] = self.free.pop(0)
+        return self.given[fault_page]
+
+
+RIGHTS = "rw"
+"""
+
+CLASS_PAGER = """
+def my_pager(t, pages):
+    pool = Pool(pages)
+    msg = yield t.wait()
+    while True:
+        if not msg.is_page_fault:
+            msg = yield t.wait()
+            continue
+        msg = yield t.reply_and_wait(msg.sender, map=[(pool.page_for(msg.fault_page), RIGHTS, 0)])
+"""
+
+FACTORY_PAGER = """
+def make_pager(rights):
+    served = 0
+
+    def page_for(given, free, page):
+        if page not in given:
+            given[page] = free.pop(0)
+        return given[page]
+
+    def pager(t, pages):
+        nonlocal served
+        given, free = {}, list(pages)
+        msg = yield t.wait()
+        while True:
+            if not msg.is_page_fault:
+                msg = yield t.wait()
+                continue
+            served += 1
+            own = page_for(given, free, msg.fault_page)
+            msg = yield t.reply_and_wait(msg.sender, map=[(own, rights, 0)])
+
+    return pager
+
+
+my_pager = make_pager("rw")
+"""
+
+PACKAGE_PAGER = "from mkteach.programs import memory_pager as my_pager"
+
+WRAPPED_PAGER = """
+from mkteach.programs import memory_pager
+
+
+def my_pager(t, pages):
+    return (yield from memory_pager(t, list(pages)))
+"""
+
+MARKERS = """
+# My notes. BEGIN SOLUTION (not the instructor's: a comment of mine)
+# END SOLUTION
+# BEGIN HIDDEN TESTS
+# BEGIN MARK SCHEME
+notes = "END HIDDEN TESTS"
+"""
+
+SECRET_THIEF = """
+import glob
+import os
+
+found = []
+for path in [COURSE + "/SECRET_NAME", os.path.expanduser("~/SECRET_NAME"), "/proc/1/environ"]:
+    try:
+        found.append(open(path).read())
+    except OSError:
+        pass
+found += [k + "=" + v for k, v in os.environ.items()]
+found += glob.glob("/**/SECRET_NAME", recursive=True)
+removed_by_standard = removed_by_f1 = removed_by_F = held_if_swapped = set(found)
+"""
+
+HUGE = 'removed_by_standard = "x" * 5_000_000\n'
+
+FORMULA_NAMES = ['=HYPERLINK("x.example")&A1', "+1+2", "-2+3", "@SUM(A1)"]  # folder names
+
+
+def tmp_install(where: Path) -> Path:
+    """Return the Python of a venv under /tmp with a copy of this package beside it (a fresh
+    clone under /tmp has both there); its dependencies come from this test's venv."""
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(where / "venv")], check=True)
+    src = where / "src"
+    shutil.copytree(ROOT / "mkteach", src / "mkteach",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    site = next((where / "venv" / "lib").glob("python*/site-packages"))
+    deps = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    lines = [str(src)] + [f"import site; site.addsitedir({d!r})" for d in deps]
+    (site / "mkteach-redteam.pth").write_text("\n".join(lines) + "\n")
+    return where / "venv" / "bin" / "python"
+
+
+GRADER = """
+import dataclasses, json, sys
+import mkteach
+from mkteach.grading import grade
+
+job = json.loads(sys.argv[1])
+kw = dict(cell_timeout=10, total_timeout=60, jobs=2)
+results = grade(job["paths"], job["source"], job["csv"], feedback_dir=job["feedback"], **kw)
+alone = grade(job["alone"], job["source"], **kw)
+print(json.dumps({"package": mkteach.__file__, "prefix": sys.prefix,
+                  "results": [dataclasses.asdict(r) for r in results],
+                  "alone": [dataclasses.asdict(r) for r in alone]}))
+"""
+
+
+def as_result(data: dict) -> SimpleNamespace:
+    """Return a submission's result read back from the grader's JSON (totals as grade's)."""
+    questions = [SimpleNamespace(**q) for q in data["questions"]]
+    return SimpleNamespace(
+        **{**data, "questions": questions},
+        total=round(sum(q.points for q in questions), 4),
+        possible=round(sum(q.possible for q in questions), 4),
+    )
+
+
+def submissions(course: Path, copies: dict[str, Path]) -> dict[str, tuple[str, object]]:
+    """Return {student folder: (assignment, notebook or None for a special file)}."""
+    ex02_copy, ex03_copy = copies["ex02-address-spaces"], copies["ex03-threads-ipc"]
+    out: dict[str, tuple[str, object]] = {
+        "alice": ("ex02", cases.set_student(cases.answered(cases.EX02), "alice")),
+        "bob": ("ex02", cases.read_copy(ex02_copy)),
+    }
+    for name, code in attacks(course).items():
+        out[name] = ("ex02", cases.insert_after(cases.read_copy(ex02_copy), "ex02-q3-answer", code))
+    # 3: honest work the grader must not zero
+    marked = cases.insert_after(cases.answered(cases.EX02), "ex02-q3-answer", MARKERS)
+    out["marker-comments"] = ("ex02", cases.set_student(marked, "marker-comments"))
+    out["grace"] = ("ex02", cases.answered(cases.EX02))  # STUDENT left as 'your-id'
+    zoe = cases.set_student(cases.answered(cases.EX02), unicodedata.normalize("NFD", "zoë"))
+    out["Zoë "] = ("ex02", cases.insert_after(zoe, "ex02-q3-answer", right_answers("zoë")))
+    out[cases.STUDENT] = ("ex02", cases.ex02_wrong_flush())  # wrong, for its own instance
+    # 5: the secret
+    thief = (f"COURSE = {str(course)!r}\n" + SECRET_THIEF).replace("SECRET_NAME", SECRET_NAME)
+    out["secret-thief"] = ("ex02", cases.insert_after(cases.read_copy(ex02_copy),
+                                                      "ex02-q3-answer", thief))  # fmt: skip
+    # 7: the class file
+    huge = cases.answer(cases.answered(cases.EX02), "ex02-q2-answer", HUGE)
+    out["huge"] = ("ex02", cases.set_student(huge, "huge"))
+    for name in FORMULA_NAMES:
+        out[name] = ("ex02", cases.read_copy(ex02_copy))
+    # ex03: honest, blank, wrong; programs from the notebook's classes and factories; the
+    # package's pager; a flooder and a hanger
+    out["dave"] = ("ex03", cases.set_student(cases.answered(cases.EX03), "dave"))
+    out["erin"] = ("ex03", cases.read_copy(ex03_copy))
+    out["frank"] = ("ex03", cases.set_student(cases.ex03_wrong(), "frank"))
+    pool = cases.insert_after(cases.answered(cases.EX03), "ex03-setup", CLASS_POOL)
+    out["class-pager"] = ("ex03", cases.answer(pool, "ex03-q1-answer", CLASS_PAGER))
+    out["factory-pager"] = ("ex03", cases.answer(cases.answered(cases.EX03), "ex03-q1-answer",
+                                                 FACTORY_PAGER))  # fmt: skip
+    for name, code in (("package-pager", PACKAGE_PAGER), ("wrapped-pager", WRAPPED_PAGER),
+                       ("flooder", FLOODER), ("hanger", HANGER)):  # fmt: skip
+        out[name] = ("ex03", cases.answer(cases.read_copy(ex03_copy), "ex03-q1-answer", code))
+    return out
+
+
+LINKS = {  # 4: student -> what its submission links to
+    "link-instructor": "SOURCE",
+    "link-shadow": "/etc/shadow",
+    "link-environ": "/proc/self/environ",
+}
+GARBAGE = 'GARBAGE-6b1e {"cells": [ "this is not JSON, and its content must not be quoted'
+
+
 def digest(folder: Path) -> str:
     """Return a digest of every file under `folder` (names and contents)."""
     h = hashlib.sha256()
@@ -294,8 +524,10 @@ def digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def sandbox_processes() -> list[str]:
-    """Return the command lines of processes of a sandbox user, or carrying the attack's mark."""
+def sandbox_processes(install: Path) -> list[str]:
+    """Return the command lines of this batch's sandbox processes (a sandbox user running the
+    Python installed at `install`), or of processes carrying the attack's mark (other test
+    runs' sandboxes, which may share the user ids, are not this batch's)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -303,48 +535,73 @@ def sandbox_processes() -> list[str]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if FIRST_UID <= uid < FIRST_UID + SLOTS or MARK in cmd:
+        ours = FIRST_UID <= uid < FIRST_UID + SLOTS and str(install) in cmd
+        if ours or MARK in cmd:
             found.append(f"{pid} {uid} {cmd[:80]}")
     return found
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """Grade alice (honest), bob (blank) and every attacker in one batch."""
+    """Grade every student above in one batch, with a grader whose venv and package are under
+    /tmp and whose course secret is in the course folder only."""
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "exercises", course / "source")
-    copy = release(course / "source", course / "released")[1]
-    assert copy.name == NOTEBOOK
-    students = {"alice": cases.answered(cases.EX02), "bob": cases.read_copy(copy)}
-    cases.set_student(students["alice"], "alice")
-    for name, code in attacks(course).items():
-        students[name] = cases.insert_after(cases.read_copy(copy), "ex02-q3-answer", code)
-    paths = []
-    for name, nb in students.items():
-        path = course / "submitted" / name / "ex02" / NOTEBOOK
+    env = {k: v for k, v in os.environ.items() if k != "MKTEACH_COURSE_SECRET"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MKTEACH_COURSE_SECRET", raising=False)
+        copies = {p.stem: p for p in release(course / "source", course / "released")}
+    secret = (course / SECRET_NAME).read_text().strip()
+    paths, students = [], {}
+    for name, (assignment, nb) in submissions(course, copies).items():
+        path = (
+            course / "submitted" / name / assignment / (NOTEBOOK if assignment == "ex02" else EX03)
+        )
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(nb), encoding="utf-8")
         paths.append(path)
-    before = (
-        digest(course / "source"),
-        (course / "submitted" / "alice" / "ex02" / NOTEBOOK).read_bytes(),
-    )
-    started = time.monotonic()
-    results = grade(
-        paths, course / "source", course / "grades.csv", feedback_dir=course / "feedback",
-        cell_timeout=10, total_timeout=40, jobs=2,
+        students[name] = path
+    for name, target in LINKS.items():
+        path = course / "submitted" / name / "ex02" / NOTEBOOK
+        path.parent.mkdir(parents=True)
+        path.symlink_to(str(course / "source" / NOTEBOOK) if target == "SOURCE" else target)
+        paths.append(path)
+    (course / "submitted" / "link-folder").symlink_to(course / "submitted" / "alice")
+    paths.append(course / "submitted" / "link-folder" / "ex02" / NOTEBOOK)
+    garbage = course / "submitted" / "garbage" / "ex02" / NOTEBOOK
+    garbage.parent.mkdir(parents=True)
+    garbage.write_text(GARBAGE)
+    paths.append(garbage)
+    before = (digest(course / "source"), students["alice"].read_bytes())
+    install = Path(tmp_path_factory.mktemp("install"))
+    python = tmp_install(install)
+    job = {
+        "paths": [str(p) for p in paths],
+        "source": str(course / "source"),
+        "csv": str(course / "grades.csv"),
+        "feedback": str(course / "feedback"),
+        "alone": [str(students["alice"])],
+    }
+    done = subprocess.run(
+        [str(python), "-c", GRADER, json.dumps(job)], capture_output=True, text=True,
+        cwd=course, env=env, timeout=1800,
     )  # fmt: skip
-    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)
     csv_text = (course / "grades.csv").read_text()
     time.sleep(4)  # the detached writers wanted 3 s
+    results = [as_result(r) for r in out["results"]]
     return {
-        "results": {r.student: r for r in results},
+        "results": {Path(r.submission).parent.parent.name: r for r in results},
+        "paths": paths,
         "course": course,
         "before": before,
         "csv": csv_text,
-        "took": took,
-        "left": sandbox_processes(),
-        "alone": grade([paths[0]], course / "source", cell_timeout=10, total_timeout=40)[0],
+        "secret": secret,
+        "left": sandbox_processes(install),
+        "alone": as_result(out["alone"][0]),
+        "package": out["package"],
+        "prefix": out["prefix"],
     }
 
 
@@ -353,30 +610,181 @@ def automatic(result) -> float:
     return sum(q.points for q in result.questions if not q.note.startswith("graded by hand"))
 
 
-def test_the_honest_student_earns_every_automatic_point_and_the_blank_none(batch):
-    alice, bob = batch["results"]["alice"], batch["results"]["bob"]
-    assert automatic(alice) == 5 and not alice.notes
-    assert bob.total == 0
+def everything_written(course: Path) -> str:
+    """Return the CSV and every feedback page, as one text."""
+    pages = [p.read_text() for p in sorted((course / "feedback").rglob("*.html"))]
+    return (course / "grades.csv").read_text() + "\n".join(pages)
+
+
+HONEST_STUDENTS = {  # student -> (exercise, automatic points)
+    "alice": ("ex02", 5),
+    "marker-comments": ("ex02", 5),
+    "grace": ("ex02", 5),
+    "Zoë": ("ex02", 5),
+    "dave": ("ex03", 12),
+    "class-pager": ("ex03", 12),
+    "factory-pager": ("ex03", 12),
+}
+BLANK = ["bob", "erin", *FORMULA_NAMES]
+ATTACKERS = [
+    "self-answering", "frame-reader", "fake-check", "key-thief", "source-reader",
+    "detached-writer", "overwriter", "deleter", "parent-killer", "resource-hog",
+    "secret-thief", "package-pager", "wrapped-pager", "flooder", "hanger",
+]  # fmt: skip
+
+
+def result_of(batch, student: str):
+    """Return the result of the submission in folder `student` (names as written, NFC)."""
+    for name, r in batch["results"].items():
+        if unicodedata.normalize("NFC", name).strip() == student:
+            return r
+    raise KeyError(student)
+
+
+def test_the_batch_ran_under_tmp_with_the_package_there(batch):
+    assert batch["package"].startswith(tempfile_root()) and batch["prefix"].startswith(
+        tempfile_root()
+    ), (batch["package"], batch["prefix"])
+
+
+def tempfile_root() -> str:
+    """Return the folder temporary files go to here (/tmp, normally)."""
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def test_honest_students_earn_every_automatic_point_and_the_blank_none(batch):
+    for student, (_, expected) in HONEST_STUDENTS.items():
+        r = result_of(batch, student)
+        why = [(q.grade_id, q.points, q.feedback, q.note) for q in r.questions]
+        assert automatic(r) == expected, (student, why, r.notes)
+    assert not result_of(batch, "alice").notes
+    for student in BLANK:
+        assert result_of(batch, student).total == 0, student
+
+
+def test_wrong_answers_earn_what_they_earn_alone(batch):
+    flush, frank = result_of(batch, cases.STUDENT), result_of(batch, "frank")
+    points = {q.grade_id: q.points for q in flush.questions}
+    assert points["ex02-q2-test"] == 1 and points["ex02-q3-test"] == 0  # as tests/test_grading
+    assert all(0 < q.points < q.possible for q in frank.questions), frank.questions
 
 
 def test_no_attack_earns_a_point(batch):
-    for name, r in batch["results"].items():
-        if name not in ("alice", "bob"):
-            assert r.total == 0, (name, [(q.grade_id, q.points, q.feedback) for q in r.questions])
-            assert all("forged" not in " ".join(q.feedback) for q in r.questions), name
+    for name in ATTACKERS + [impostor_name()]:
+        r = result_of(batch, name)
+        why = [(q.grade_id, q.points, q.feedback) for q in r.questions]
+        assert r.exercise and r.total == 0, (name, why)
+        assert all("forged" not in " ".join(q.feedback) for q in r.questions), name
 
 
-def test_copying_another_students_answers_under_their_name_is_noted(batch):
-    impostor = batch["results"][impostor_name()]
+def test_a_flooding_or_sleeping_pager_is_stopped_by_its_time_limit(batch):
+    for name in ("flooder", "hanger"):
+        r = result_of(batch, name)
+        q1 = next(q for q in r.questions if q.grade_id == "ex03-q1-test")
+        assert q1.points == 0 and "stopped after" in " ".join(q1.feedback), (name, q1)
+
+
+def test_a_program_of_the_package_is_not_an_answer(batch):
+    for name, words in (("package-pager", "comes from mkteach.programs"),
+                        ("wrapped-pager", "runs mkteach.programs.memory_pager")):  # fmt: skip
+        r = result_of(batch, name)
+        q1 = next(q for q in r.questions if q.grade_id == "ex03-q1-test")
+        assert q1.points == 0 and words in " ".join(q1.feedback + [q1.note]), (name, q1)
+
+
+def test_copied_values_fail_and_a_mistyped_student_id_is_graded_as_the_path_says(batch):
+    impostor = result_of(batch, impostor_name())
     assert f"says STUDENT = 'alice', but it was collected as '{impostor_name()}'" in " ".join(
         impostor.notes
     )
     page = (batch["course"] / "feedback" / impostor_name() / "ex02-address-spaces.html").read_text()
     assert "collected as" in page
+    assert "says STUDENT = 'your-id'" in " ".join(result_of(batch, "grace").notes)
+    assert not [n for n in result_of(batch, "Zoë").notes if "STUDENT" in n]  # the same id
+
+
+def test_links_and_unparsable_files_are_refused_without_quoting_them(batch):
+    for name in [*LINKS, "link-folder"]:
+        r = result_of(batch, name)
+        assert r.total == 0 and "symbolic link" in r.problem and not r.questions, (name, r)
+    garbage = result_of(batch, "garbage")
+    assert "not JSON" in garbage.problem and "GARBAGE" not in garbage.problem + str(garbage.notes)
+    written = everything_written(batch["course"])
+    assert "GARBAGE-6b1e" not in written and "BEGIN SOLUTION" not in written
+    assert Path("/etc/shadow").read_text()[:12] not in written
+    environ = Path("/proc/self/environ").read_bytes().split(b"\0")[0].decode()
+    assert environ not in written
+    assert not (batch["course"] / "feedback" / "link-instructor").exists()
+
+
+def test_nothing_secret_reaches_a_student(batch):
+    from mkteach.grading.secret import course_salt, using_secret
+
+    written = everything_written(batch["course"])
+    with using_secret(batch["secret"].encode()):
+        salts = [course_salt(f"ex{n:02d}") for n in range(1, 11)]
+    assert batch["secret"] not in written and not [s for s in salts if s in written]
+    assert "HIDDEN TESTS" not in written and "course_salt" not in written
+
+
+def test_the_repository_holds_no_salt_and_grading_needs_the_course_secret(tmp_path, monkeypatch):
+    for path in sorted((ROOT / "exercises").glob("*.ipynb")):
+        assert 'HIDDEN = "' not in path.read_text(), path
+    monkeypatch.delenv("MKTEACH_COURSE_SECRET", raising=False)
+    release(ROOT / "exercises", tmp_path / "released")  # from the repository: no secret there
+    assert not (ROOT / SECRET_NAME).exists() and not (ROOT / "exercises" / SECRET_NAME).exists()
+    shutil.copytree(ROOT / "exercises", tmp_path / "course" / "source")
+    with pytest.raises(GradingError, match="no course secret"):
+        grade([], tmp_path / "course" / "source")
+
+
+def test_the_class_file_has_no_formula_and_no_overlong_field(batch):
+    rows = list(csv.reader(batch["csv"].splitlines()))  # the default field limit reads it
+    assert max(len(field) for row in rows for field in row) <= 2000
+    names = {row[2] for row in rows[1:]}
+    for name in FORMULA_NAMES:
+        assert "'" + name in names, name
+    assert not [f for row in rows for f in row if f[:1] in ("=", "+", "@") or (
+        f[:1] == "-" and not f[1:].replace(".", "").isdigit())]  # fmt: skip
+    huge = result_of(batch, "huge")
+    assert automatic(huge) < 5  # the 5 MB answer is wrong, and the batch read it
+
+
+def test_shards_are_stable_whatever_list_each_machine_has(batch):
+    paths = batch["paths"]
+    parts = [select_shard(paths, (i, 3)) for i in (1, 2, 3)]
+    assert sorted(map(str, sum(parts, []))) == sorted(map(str, paths))
+    late = batch["course"] / "submitted" / "late" / "ex02" / NOTEBOOK
+    again = [set(select_shard([late, *reversed(paths)], (i, 3))) - {late} for i in (1, 2, 3)]
+    assert again == [set(p) for p in parts]
+
+
+def test_a_machine_without_a_working_sandbox_grades_nobody(tmp_path):
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    shutil.copytree(ROOT / "exercises", tmp_path / "course" / "source")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MKTEACH_COURSE_SECRET", raising=False)
+        copy = release(tmp_path / "course" / "source", tmp_path / "released")[1]
+    student = tmp_path / "course" / "submitted" / "alice" / "ex02" / NOTEBOOK
+    student.parent.mkdir(parents=True)
+    student.write_bytes(copy.read_bytes())
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mkteach.cli", "grade", str(student), "--source",
+         str(tmp_path / "course" / "source"), "--csv", str(tmp_path / "grades.csv")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "uid map: Permission denied" in done.stderr, done.stderr
+    assert not (tmp_path / "grades.csv").exists()
 
 
 def test_no_attack_changes_another_students_result_or_file(batch):
-    alice, alone = batch["results"]["alice"], batch["alone"]
+    alice, alone = result_of(batch, "alice"), batch["alone"]
     assert [(q.points, q.feedback) for q in alice.questions] == [
         (q.points, q.feedback) for q in alone.questions
     ]
@@ -391,7 +799,7 @@ def test_the_source_folder_is_neither_changed_nor_deleted(batch):
 
 def test_the_batch_finishes_with_its_csv_and_no_attack_outlives_it(batch):
     rows = list(csv.DictReader(batch["csv"].splitlines()))
-    assert sorted(r["student"] for r in rows) == sorted(batch["results"])
+    assert len(rows) == len(batch["paths"])
     assert (batch["course"] / "grades.csv").read_text() == batch["csv"]  # not 'hacked'
     assert not (batch["course"] / "pwned").exists()
     assert batch["left"] == []
@@ -433,7 +841,3 @@ except OSError as e:
     assert seen["uid"] >= FIRST_UID and seen["net"] in ("OSError", "ConnectionRefusedError")
     assert max(seen["pids"]) < 20  # its own few processes, none of the host's
     assert not [k for k in seen["env"] if "TOKEN" in k or "KEY" in k or k.startswith("MKTEACH")]
-
-
-def test_the_batch_takes_seconds_not_minutes(batch):
-    assert batch["took"] < 120, batch["took"]

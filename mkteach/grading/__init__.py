@@ -31,6 +31,7 @@ from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
 from .programs import check_pager, check_server, pager_scenario, server_scenario
+from .secret import course_salt
 from .trees import (
     FLUSH_BELIEFS,
     FLUSH_MISCONCEPTIONS,
@@ -61,6 +62,7 @@ __all__ = [
     "check_pager",
     "check_server",
     "check_value",
+    "course_salt",
     "event_costs",
     "flush_drawing",
     "flush_removed",

@@ -20,9 +20,12 @@ from __future__ import annotations
 import ast
 import builtins
 import csv
+import hashlib
 import html
 import json
 import os
+import stat
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,15 +35,26 @@ from typing import Any
 import nbformat
 
 from .feedback import Feedback, format_points
-from .markup import grade_id, is_solution, is_test, points, student_source
+from .instances import normal_identity
+from .markup import grade_id, is_protected, is_solution, is_test, points, student_source
 from .merge import merge
 from .remote import RemoteProgram
 from .runner import NotPlain, decode
-from .sandbox import RUNNER, Sandbox, SandboxError, bound_paths, visible_to_sandbox
+from .sandbox import (
+    RUNNER,
+    Sandbox,
+    SandboxError,
+    bound_paths,
+    check_sandbox,
+    visible_to_sandbox,
+)
+from .secret import SecretError, read_secret, using_secret
 from .student_copies import ReleaseError, read_source, source_notebooks
 
 TEXTS = ["feedback", "notes"]
 GRACE_SECONDS = 20  # beyond the total limit, for the sandbox's start and the setup cells
+FIELD_CHARS = 2000  # a CSV field at most (the feedback file has the full text)
+NOTEBOOK_BYTES = 32 * 1024 * 1024  # a submission file at most
 
 
 class GradingError(ValueError):
@@ -104,15 +118,31 @@ def grade(
     cell_timeout: float = 30.0,
     total_timeout: float = 300.0,
     jobs: int | None = None,
+    course_dir: str | Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade the submissions (or shard I of N of them) against the instructor notebooks in
-    `source_dir`; return results in the order given, and write the CSV and feedback files."""
+    `source_dir`; return results in the order given, and write the CSV and feedback files.
+
+    The hidden tests' salts derive from the course secret in `course_dir` (by default the
+    folder holding `source_dir`; see secret.py). Raise GradingError, before anything is
+    written, when there is no secret or a sandbox cannot start on this machine."""
     sources = _sources(source_dir)
     _check_outputs(source_dir, csv_path, feedback_dir, cell_timeout, total_timeout)
+    course = Path(course_dir) if course_dir is not None else Path(source_dir).resolve().parent
+    try:
+        secret = read_secret(course)
+    except SecretError as e:
+        raise GradingError(str(e)) from None
+    if visible_to_sandbox(course):
+        raise GradingError(f"the course folder {course} lies in a folder every sandbox can read")
     chosen = select_shard(list(submissions), shard)
+    try:
+        check_sandbox()
+    except SandboxError as e:
+        raise GradingError(str(e)) from None
     limits = {"cell_timeout": cell_timeout, "total_timeout": total_timeout}
     workers = max(1, jobs or min(4, os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with using_secret(secret), ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda p: grade_one(Path(p), sources, limits), chosen))
     if csv_path is not None:
         write_csv(results, csv_path)
@@ -160,23 +190,33 @@ def _check_outputs(
 
 
 def select_shard(paths: list[Any], shard: tuple[int, int] | None) -> list[Any]:
-    """Return shard I of N (1-based) of `paths`: every N-th path in sorted order, from the I-th."""
+    """Return the paths of shard I of N (1-based), in the order given: those whose identity and
+    notebook name hash to I (so machines whose lists differ still grade each one once)."""
     if shard is None:
         return paths
     index, count = shard
     if not 1 <= index <= count:
         raise GradingError(f"--shard {index}/{count}: I must be between 1 and N")
-    ordered = sorted(paths, key=str)
-    return ordered[index - 1 :: count]
+    return [p for p in paths if shard_of(Path(p), count) == index]
+
+
+def shard_of(path: Path, count: int) -> int:
+    """Return which of `count` shards (1-based) grades `path`: a stable hash of its identity
+    (normalised) and notebook file name."""
+    key = f"{normal_identity(identity_of(path))}\x1f{Path(path).name}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % count + 1
 
 
 def identity_of(path: Path) -> str:
     """Return whose a submission is, from its path: nbgrader's submitted/STUDENT/ASSIGNMENT/
-    NOTEBOOK.ipynb, else the folder it is in (STUDENT/NOTEBOOK.ipynb)."""
+    NOTEBOOK.ipynb, else the folder it is in (STUDENT/NOTEBOOK.ipynb); Unicode in NFC, without
+    surrounding spaces."""
     parts = Path(os.path.abspath(path)).parts
     if len(parts) >= 4 and parts[-4] == "submitted":
-        return parts[-3]
-    return parts[-2] if len(parts) >= 2 else ""
+        name = parts[-3]
+    else:
+        name = parts[-2] if len(parts) >= 2 else ""
+    return unicodedata.normalize("NFC", name).strip()
 
 
 def grade_one(path: Path, sources: dict[str, Any], limits: dict[str, float]) -> SubmissionResult:
@@ -184,7 +224,7 @@ def grade_one(path: Path, sources: dict[str, Any], limits: dict[str, float]) -> 
     student = identity_of(path)
     nb, problem = load_submission(path)
     exercise = match_exercise(path, nb, sources)
-    if nb is None and not path.is_file():
+    if nb is None and (not path.is_file() or path.is_symlink() or linked_part(path)):
         return SubmissionResult(str(path), exercise or "", student, [], [problem], problem)
     if exercise is None:
         why = problem or "it matches none of the exercises (no known grade_id, file name or tag)"
@@ -264,39 +304,54 @@ def run_and_check(source: Any, nb: Any, result: SubmissionResult, limits: dict[s
     merged = merge(source, nb)
     result.notes += merged.notes
     manual_answers(source, merged.nb, result)
+    # The instructor's cells run as released; the student's own text runs as written (markers
+    # in it are comments, nothing more).
     cells = [
-        [n + 1, cell.source if is_solution(cell) else student_source(cell, f"cell {n + 1}")]
+        [n + 1, student_source(cell, f"cell {n + 1}") if is_protected(cell) else cell.source]
         for n, cell in enumerate(merged.nb.cells)
         if cell.cell_type == "code" and not is_test(cell)
     ]
-    names = [*answer_names(source), "STUDENT"]
-    job = {"names": names, "cell_timeout": limits["cell_timeout"], "cells": cells}
-    answers, notes = run_sandbox(job, merged.nb, limits["total_timeout"])
+    names = answer_names(source)
+    job = {
+        "names": names,
+        "cell_timeout": limits["cell_timeout"],
+        "cells": cells,
+        "student": result.student,
+    }
+    answers, notes, claimed = run_sandbox(job, merged.nb, limits["total_timeout"])
     result.notes += notes
-    claimed = answers.pop("STUDENT", None)
-    if isinstance(claimed, str) and claimed != result.student:
+    if claimed is not None and normal_identity(claimed) != normal_identity(result.student):
         result.notes.append(
-            f"the notebook says STUDENT = {claimed!r}, but it was collected as "
+            f"the notebook says STUDENT = {claimed[:60]!r}, but it was collected as "
             f"{result.student!r}: it was graded as {result.student!r}"
         )
     run_tests(source, answers, result)
 
 
-def run_sandbox(job: dict[str, Any], nb: Any, total: float) -> tuple[dict[str, Any], list[str]]:
-    """Return (the answers the submission's last report held, notes on what went wrong)."""
+def run_sandbox(
+    job: dict[str, Any], nb: Any, total: float
+) -> tuple[dict[str, Any], list[str], str | None]:
+    """Return (the answers the submission's last report held, notes on what went wrong, the
+    last STUDENT the notebook set that differs from the path's); raise SandboxError when the
+    sandbox said nothing at all and a fresh one cannot start either (the machine's fault)."""
     notes: list[str] = []
     errors: list[str] = []
     snapshot: dict[str, Any] = {}
     finished = False
     last_cell = 0
+    heard = False
+    claimed = None
     with Sandbox.start("notebook", total + GRACE_SECONDS, json.dumps(job)) as box:
         for raw in box.lines():
+            heard = True
             try:
                 line = json.loads(raw)
             except ValueError:
                 continue
             if not isinstance(line, dict):
                 continue
+            if isinstance(line.get("student"), str):
+                claimed = line["student"]
             if line.get("done") is True:
                 finished = True
                 break
@@ -306,6 +361,8 @@ def run_sandbox(job: dict[str, Any], nb: Any, total: float) -> tuple[dict[str, A
             if line.get("error"):
                 errors.append(_cell_error(nb, last_cell, str(line["error"])))
         problem = box.problem
+    if not heard and not problem:
+        check_sandbox()  # raises when the machine, not the submission, stopped it
     if not finished:
         why = {
             "timeout": f"the {total:g} s time limit was up",
@@ -314,7 +371,7 @@ def run_sandbox(job: dict[str, Any], nb: Any, total: float) -> tuple[dict[str, A
         notes.append(f"stopped after cell {last_cell}: {why}; later cells did not run")
     more = len(errors) - 3
     notes += errors[:3] + ([f"{more} more cell(s) raised errors"] if more > 0 else [])
-    return decode_answers(snapshot), notes
+    return decode_answers(snapshot), notes, claimed
 
 
 def _cell_error(nb: Any, number: int, error: str) -> str:
@@ -337,7 +394,12 @@ def decode_answers(snapshot: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             if "program" in entry and isinstance(entry["program"], dict):
-                answers[name] = RemoteProgram(_program_spec(entry["program"])).program()
+                spec = _program_spec(entry["program"])
+                borrowed = package_program(spec)
+                if borrowed:
+                    answers[name] = Unreadable(borrowed)
+                    continue
+                answers[name] = RemoteProgram(spec).program()
             elif "value" in entry:
                 answers[name] = decode(entry["value"], tids=graphs)
             else:
@@ -357,7 +419,42 @@ def _program_spec(spec: dict[str, Any]) -> dict[str, Any]:
         "source": source,
         "context": context,
         "generator": spec.get("generator") is not False,
+        "module": str(spec.get("module", "__main__")),
     }
+
+
+def package_program(spec: dict[str, Any]) -> str:
+    """Return why a program answer is not the student's own (it is, or calls, a program this
+    package ships), or '' when it is defined in the notebook and uses none."""
+    if spec["module"] != "__main__":
+        return (
+            f"{spec['name']} comes from {spec['module']}, not from your notebook: a graded "
+            "program is one you write"
+        )
+    for entry in spec["context"]:
+        if not (isinstance(entry, list) and len(entry) == 3 and entry[0] == "from"):
+            continue
+        module, _, qual = str(entry[2]).partition(":")
+        if module.split(".")[0] == "mkteach" and _is_program(module, qual):
+            return (
+                f"it runs {module}.{qual}, a program of the package: a graded program is one "
+                "you write"
+            )
+    return ""
+
+
+def _is_program(module: str, qual: str) -> bool:
+    """Return True when module:qual names a generator function (a program) of this package."""
+    import importlib
+    import inspect
+
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return inspect.isgeneratorfunction(obj)
 
 
 class _Graphs:
@@ -433,19 +530,39 @@ def score(question: QuestionResult, shown: Any) -> None:
 
 
 def load_submission(path: Path) -> tuple[Any, str]:
-    """Return (notebook or None, problem) for a submission file."""
-    if not path.exists():
+    """Return (notebook or None, problem) for a submission file: a regular file, neither a
+    symbolic link nor under one; the problem never quotes what could not be parsed."""
+    if not os.path.lexists(path):
         return None, f"{path} does not exist"
-    if not path.is_file():
-        return None, f"{path} is not a file"
+    linked = linked_part(path)
+    if linked:
+        return None, f"{path} is refused: {linked} is a symbolic link (submissions are files)"
     if path.suffix != ".ipynb":
         return None, f"{path} is not a notebook (.ipynb)"
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    except (OSError, UnicodeDecodeError) as e:
-        return None, f"cannot read it ({type(e).__name__})"
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        return None, f"cannot open it ({type(e).__name__})"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, f"{path} is not a file"
+        data = f.read(NOTEBOOK_BYTES + 1)
+    if len(data) > NOTEBOOK_BYTES:
+        return None, f"it is larger than {NOTEBOOK_BYTES // 2**20} MB"
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "it is not a notebook (not UTF-8 text)"
+    except json.JSONDecodeError as e:
+        return None, f"it is not a notebook (not JSON: line {e.lineno}, column {e.colno})"
+    except (ValueError, RecursionError):
+        return None, "it is not a notebook (not JSON)"
+    if not isinstance(raw, dict):
+        return None, "it is not a notebook (not a JSON object)"
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as e:
-        return None, f"it is not a notebook ({type(e).__name__}: {str(e)[:120]})"
+        return None, f"it is not a notebook ({type(e).__name__})"
     cells = nb.get("cells")
     if not isinstance(cells, list):
         return None, "it is not a notebook (no list of cells)"
@@ -453,6 +570,18 @@ def load_submission(path: Path) -> tuple[Any, str]:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             return None, f"it is not a notebook (cell {number} is not a code, markdown or raw cell)"
     return nb, ""
+
+
+def linked_part(path: Path) -> str:
+    """Return the first of a submission's path parts that is a symbolic link, or '': the file
+    and the folders up to the one that says whose it is (submitted/STUDENT/ASSIGNMENT/ or
+    STUDENT/), which a student's upload or archive may have made."""
+    absolute = Path(os.path.abspath(path))
+    below = 3 if len(absolute.parts) >= 4 and absolute.parts[-4] == "submitted" else 1
+    for part in [absolute, *absolute.parents[:below]]:
+        if part != part.parent and part.is_symlink():
+            return str(part)
+    return ""
 
 
 def match_exercise(path: Path, nb: Any, sources: dict[str, Any]) -> str | None:
@@ -492,8 +621,29 @@ def write_csv(results: Sequence[SubmissionResult], path: str | Path) -> None:
         for r in results:
             cells = [_points(r.question(g)) for g in ids]
             texts = [" | ".join(feedback_lines(r)), " | ".join(r.notes)]
-            out.writerow([r.submission, r.exercise, r.student, *cells, format_points(r.total),
-                          format_points(r.possible), *texts])  # fmt: skip
+            row = [r.submission, r.exercise, r.student, *cells, format_points(r.total),
+                   format_points(r.possible), *texts]  # fmt: skip
+            out.writerow([csv_field(str(x)) for x in row])
+
+
+def csv_field(text: str) -> str:
+    """Return `text` safe in a spreadsheet's cell: a leading =, +, -, @ (or tab, carriage
+    return) quoted with an apostrophe, so it is never a formula; numbers stay numbers; longer
+    than FIELD_CHARS cut (the feedback file has it all)."""
+    if len(text) > FIELD_CHARS:
+        text = text[: FIELD_CHARS - 40] + " ... (cut: the feedback file has the rest)"
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        text = "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    """Return True when `text` is a plain decimal number (like -1.5)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text.lstrip("+-").replace(".", "", 1).isdigit()
 
 
 def feedback_path(result: SubmissionResult, folder: str | Path) -> Path:

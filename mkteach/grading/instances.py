@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,18 @@ from ..system import System
 SIGMA0 = "sigma0"
 
 
+def normal_identity(student: str) -> str:
+    """Return a student id as ids are compared: Unicode NFC, case folded, spaces collapsed and
+    trimmed (so "JDoe " and "jdoe" are the same student)."""
+    text = unicodedata.normalize("NFC", student)
+    return " ".join(text.split()).casefold()
+
+
 def seed_of(student: object, question: str = "") -> int:
-    """Return a 63-bit seed from a student id (and a question name): the same in every process."""
+    """Return a 63-bit seed from a student id (compared as `normal_identity` makes it) and a
+    question name: the same in every process."""
+    if isinstance(student, str):
+        student = normal_identity(student)
     text = f"{student}\x1f{question}".encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:8], "big") >> 1
 

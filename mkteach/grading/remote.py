@@ -114,8 +114,7 @@ class RemoteProgram:
                 "label": str(t.id),
                 "args": tokens.out(list(args)),
             }
-            box.feed(json.dumps(start) + "\n")
-            message = self._next(box, spent)
+            message = self._reply(box, start, spent)
             while True:
                 if "return" in message:
                     return
@@ -138,8 +137,13 @@ class RemoteProgram:
                 self.boxes.remove(box)
 
     def _reply(self, box: Sandbox, reply: dict[str, Any], spent: list[float]) -> dict[str, Any]:
-        """Send `reply` to the program and return its next message."""
-        if not box.feed(json.dumps(reply) + "\n"):
+        """Send `reply` to the program within its time budget and return its next message."""
+        started = time.monotonic()
+        fed = box.feed(json.dumps(reply) + "\n", seconds=max(0.0, self.seconds - spent[0]))
+        spent[0] += time.monotonic() - started
+        if not fed:
+            if box.problem == "timeout":  # it stopped reading: a program that floods, then sleeps
+                raise TimeLimitExceeded()
             raise ProgramFailed("the program's sandbox ended")
         return self._next(box, spent)
 

@@ -150,14 +150,24 @@ class ThreadRef:
 # -- programs as source text -----------------------------------------------------------------
 
 
+CELLS: list[str] = []  # the source of every cell run so far (notebook mode): class sources
+
+
 def program_spec(fn: types.FunctionType) -> dict[str, Any]:
     """Return a function as source text plus what it needs from the notebook: the modules it
-    names, the plain values it reads and the source of the notebook functions it calls."""
+    names, the plain values it reads, and the source of the notebook's functions and classes
+    it uses (globals, or variables of the factory that made it: a closure)."""
     context: list[list[Any]] = []
-    seen: set[str] = set()
+    seen: set[str] = {fn.__name__}
     _collect(fn, context, seen)
     generator = inspect.isgeneratorfunction(fn)
-    return {"name": fn.__name__, "source": _source(fn), "context": context, "generator": generator}
+    return {
+        "name": fn.__name__,
+        "source": _source(fn),
+        "context": context,
+        "generator": generator,
+        "module": str(fn.__module__),
+    }
 
 
 def _source(fn: types.FunctionType) -> str:
@@ -178,28 +188,87 @@ def _names(code: types.CodeType) -> set[str]:
 
 
 def _collect(fn: types.FunctionType, context: list[list[Any]], seen: set[str]) -> None:
-    """Add to `context` the globals `fn` uses: ['module', name, module name], ['value', name,
-    plain value] and ['function', name, source] (functions after what they use)."""
-    env = fn.__globals__
-    for name in sorted(_names(fn.__code__)):
-        if name in seen or name not in env or name == fn.__name__:
+    """Add to `context` what `fn` uses: its closure's variables, then its globals."""
+    free = dict.fromkeys(fn.__code__.co_freevars)
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=False):
+        try:
+            free[name] = cell.cell_contents
+        except ValueError:  # an empty cell: the factory never set it
+            free.pop(name)
+    _collect_names(set(free), free, str(fn.__module__), context, seen)
+    _collect_names(_names(fn.__code__), fn.__globals__, str(fn.__module__), context, seen)
+
+
+def _collect_names(
+    names: set[str], env: dict[str, Any], module: str, context: list[list[Any]], seen: set[str]
+) -> None:
+    """Add to `context` each of `names` found in `env`: ['module', name, module name], ['from',
+    name, 'module:qualname'], ['value', name, plain value] and ['function', name, source] for
+    the notebook's functions and classes (after what they use)."""
+    for name in sorted(names):
+        if name in seen or name not in env:
             continue
         seen.add(name)
         value = env[name]
         if isinstance(value, types.ModuleType):
             context.append(["module", name, value.__name__])
-        elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
+        elif isinstance(value, types.FunctionType) and value.__module__ == module:
             _collect(value, context, seen)
             context.append(["function", name, _source(value)])
+        elif isinstance(value, type) and value.__module__ == module:
+            source, uses = _class_source(value)
+            _collect_names(uses, _class_env(value), module, context, seen)
+            context.append(["function", name, source])
         elif isinstance(value, types.FunctionType | type):
-            module = getattr(value, "__module__", "")
-            if module and module != fn.__module__:
-                context.append(["from", name, f"{module}:{value.__qualname__}"])
+            owner = getattr(value, "__module__", "")
+            if owner and owner != module:
+                context.append(["from", name, f"{owner}:{value.__qualname__}"])
         else:
             try:
                 context.append(["value", name, encode(value)])
             except NotPlain:
                 pass  # the program fails with a NameError naming it, if it really needs it
+
+
+def _class_env(cls: type) -> dict[str, Any]:
+    """Return the globals a notebook class's methods see."""
+    for value in vars(cls).values():
+        fn = getattr(value, "__func__", value)
+        fn = getattr(fn, "fget", fn)
+        if isinstance(fn, types.FunctionType):
+            return fn.__globals__
+    return {}
+
+
+def _class_source(cls: type) -> tuple[str, set[str]]:
+    """Return (the source of a class defined in a notebook cell, the names it uses); raise
+    NotPlain when no cell that ran defines it."""
+    import ast
+
+    for cell in reversed(CELLS):
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in reversed(tree.body):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                lines = cell.splitlines()[first - 1 : node.end_lineno]
+                uses = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                return textwrap.dedent("\n".join(lines)) + "\n", uses - {cls.__name__}
+    raise NotPlain(f"the source of class {cls.__name__} cannot be found")
+
+
+def _module_level(source: str, name: str) -> Any:
+    """Return the code of a function's or class's source, its `nonlocal` names made global (a
+    closure's variables are the program's globals here)."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Nonlocal):
+            node.__class__ = ast.Global
+    return compile(tree, f"<{name}>", "exec")
 
 
 def load_program(spec: dict[str, Any]) -> Any:
@@ -219,8 +288,8 @@ def load_program(spec: dict[str, Any]) -> Any:
         elif kind == "value":
             env[name] = decode(body)
         else:
-            exec(compile(body, f"<{name}>", "exec"), env)
-    exec(compile(spec["source"], f"<{spec['name']}>", "exec"), env)
+            exec(_module_level(body, name), env)
+    exec(_module_level(spec["source"], spec["name"]), env)
     return env[spec["name"]]
 
 
@@ -366,13 +435,17 @@ def run_notebook(inp: Any, out: Any) -> None:
 
     shell = InteractiveShell.instance()
     names: list[str] = job["names"]
+    student = str(job.get("student", ""))
+    shell.user_ns["STUDENT"] = student
 
     def alarm(signum: int, frame: Any) -> None:
         raise CellTimeout()
 
     signal.signal(signal.SIGALRM, alarm)
     last = None
+    claimed = None
     for number, source in job["cells"]:
+        CELLS.append(source)
         signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
         try:
             result = shell.run_cell(source, store_history=False, silent=False)
@@ -381,8 +454,13 @@ def run_notebook(inp: Any, out: Any) -> None:
             error = e
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        answers = snapshot(shell.user_ns, names)
         line: dict[str, Any] = {"cell": number, "error": _brief(error) if error else ""}
+        given = shell.user_ns.get("STUDENT")
+        if given is not student:  # every cell runs as the student the path names
+            if isinstance(given, str) and given != student and given[:200] != claimed:
+                claimed = line["student"] = given[:200]  # the grader notes the last claim
+            shell.user_ns["STUDENT"] = student
+        answers = snapshot(shell.user_ns, names)
         if isinstance(error, CellTimeout):
             line["error"] = "timeout"
         if answers != last:
@@ -410,7 +488,13 @@ def main() -> int:
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 1)
     os.dup2(null, 2)
-    if mode == "notebook":
+    if mode == "probe":  # what a submission needs imports here: the grader's check_sandbox
+        from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+        import mkteach.grading  # noqa: F401
+
+        _line(proto, {"ready": True})
+    elif mode == "notebook":
         data = inp.read()
         os.dup2(null, 0)
         run_notebook(_Text(data), proto)

@@ -60,9 +60,16 @@ _lock = threading.Lock()
 
 
 def bound_paths() -> list[Path]:
-    """Return the host folders a sandbox can read: the Python installation(s) and the package."""
+    """Return the host folders a sandbox can read: the Python installation(s), the folders of
+    installed packages Python imports from (site-packages) and this package, outermost only."""
     paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), PACKAGE}
-    return sorted(paths)
+    for entry in sys.path:
+        folder = Path(entry) if entry else None
+        if folder is not None and folder.name in ("site-packages", "dist-packages"):
+            if folder.is_dir():
+                paths.add(folder.resolve())
+    outer = [p for p in paths if not any(q != p and q in p.parents for q in paths)]
+    return sorted(outer)
 
 
 def visible_to_sandbox(path: str | Path) -> bool:
@@ -82,6 +89,10 @@ def command(mode: str, uid: int, cpu_seconds: int) -> list[str]:
         )
     argv = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     argv += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    # /tmp and home first: a checkout or venv under /tmp is bound on top of the fresh /tmp,
+    # never hidden beneath it
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", ENV["HOME"]]
     argv += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for name in ("bin", "lib", "lib64", "sbin"):
         link = Path("/") / name
@@ -89,16 +100,14 @@ def command(mode: str, uid: int, cpu_seconds: int) -> list[str]:
             argv += ["--symlink", os.readlink(link), str(link)]
         elif link.is_dir():
             argv += ["--ro-bind", str(link), str(link)]
-    made: set[Path] = set()
+    made: set[Path] = {Path("/tmp"), Path(ENV["HOME"])}
     for path in bound_paths():
         for folder in reversed(path.parents[:-1]):  # bwrap would make them 0700
-            if folder not in made and not folder.is_relative_to("/usr"):
+            if folder not in made and not folder.is_relative_to("/usr") and folder != Path("/"):
                 argv += ["--perms", "0755", "--dir", str(folder)]
                 made.add(folder)
         argv += ["--ro-bind", str(path), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
-    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", ENV["HOME"]]
     argv += ["--chdir", ENV["HOME"], "--clearenv"]
     for key, value in ENV.items():
         argv += ["--setenv", key, value]
@@ -135,25 +144,46 @@ class Sandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                bufsize=0,
             )
         except BaseException:
             _release(slot)
             raise
         box = cls(proc, slot, time.monotonic() + seconds)
-        if stdin_text is not None:
-            box.feed(stdin_text, close=True)
+        try:
+            assert proc.stdin is not None
+            os.set_blocking(proc.stdin.fileno(), False)  # every write has a deadline
+            if stdin_text is not None:
+                box.feed(stdin_text, close=True)
+        except BaseException:
+            box.kill()
+            raise
         return box
 
-    def feed(self, text: str, close: bool = False) -> bool:
-        """Write `text` to the sandbox; return False when it no longer listens."""
+    def feed(self, text: str, close: bool = False, seconds: float | None = None) -> bool:
+        """Write `text` to the sandbox within `seconds` (and its deadline); return False when it
+        no longer listens or does not take the text in time (problem 'timeout')."""
         assert self.proc.stdin is not None
+        until = self.deadline if seconds is None else min(self.deadline, time.monotonic() + seconds)
+        fd = self.proc.stdin.fileno()
+        data = memoryview(text.encode())
         try:
-            self.proc.stdin.write(text.encode())
-            self.proc.stdin.flush()
+            while data:
+                left = until - time.monotonic()
+                if left <= 0:
+                    self.problem = self.problem or "timeout"
+                    return False
+                _, ready, _ = select.select([], [fd], [], left)
+                if not ready:
+                    continue
+                try:
+                    data = data[os.write(fd, data) :]
+                except BlockingIOError:
+                    continue
             if close:
                 self.proc.stdin.close()
             return True
-        except (BrokenPipeError, OSError, ValueError):
+        except (OSError, ValueError):  # a closed pipe: the sandbox ended
             return False
 
     def line(self, seconds: float | None = None) -> bytes | None:
@@ -210,6 +240,34 @@ class Sandbox:
 
     def __exit__(self, *exc: Any) -> None:
         self.kill()
+
+
+def check_sandbox(seconds: float = 60.0) -> None:
+    """Start one sandbox that imports what a submission needs (IPython and this package); raise
+    SandboxError saying why when it cannot (before any submission is graded, so a machine where
+    sandboxes fail grades nobody rather than everybody 0)."""
+    _slots.acquire()
+    with _lock:
+        slot = _free.pop()
+    try:
+        argv = command("probe", FIRST_UID + slot, max(2, int(seconds)))
+        try:
+            done = subprocess.run(argv, input=b"", capture_output=True, timeout=seconds)
+        except subprocess.TimeoutExpired:
+            raise SandboxError(f"a sandbox did not start within {seconds:g} s") from None
+        except OSError as e:
+            raise SandboxError(f"cannot run bubblewrap: {e}") from None
+    finally:
+        _release(slot)
+    if done.stdout.strip() == b'{"ready": true}':
+        return
+    why = done.stderr.decode(errors="replace").strip().splitlines()
+    reason = why[-1][:300] if why else f"it ended with exit status {done.returncode}"
+    raise SandboxError(
+        f"cannot start a grading sandbox on this machine: {reason} (bubblewrap needs user "
+        "namespaces, or root; the Python installation and this package must be readable by all "
+        "users)"
+    )
 
 
 def _release(slot: int) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import nbformat
 
 from .markup import MarkupError, check_cells, grade_id, student_source
+from .secret import SecretError, create_secret, in_checkout
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME")
 
@@ -70,8 +71,12 @@ def student_copy(nb: Any, exercise: str, where: str = "") -> Any:
     return out
 
 
-def release(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write a student copy of every notebook in `src_dir` to `out_dir`; return their paths."""
+def release(
+    src_dir: str | Path, out_dir: str | Path, *, course_dir: str | Path | None = None
+) -> list[Path]:
+    """Write a student copy of every notebook in `src_dir` to `out_dir`, and create the course
+    secret (secret.py) in `course_dir` (default: the folder holding `src_dir`, unless that is
+    this package's repository) when it has none; return the copies' paths."""
     src, out = Path(src_dir), Path(out_dir)
     notebooks = source_notebooks(src)
     if out.resolve() == src.resolve():
@@ -87,4 +92,19 @@ def release(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
             raise ReleaseError(f"{path}: the student's copy is not a valid notebook: {e}") from None
         nbformat.write(nb, str(target))
         written.append(target)
+    course = course_folder(src, course_dir)
+    if course is not None:
+        try:
+            create_secret(course)
+        except (SecretError, OSError) as e:
+            raise ReleaseError(f"the course secret: {e}") from None
     return written
+
+
+def course_folder(src_dir: str | Path, course_dir: str | Path | None = None) -> Path | None:
+    """Return the course folder that keeps the course secret: `course_dir`, else the folder
+    holding `src_dir`, or None when that is this package's (public) repository."""
+    if course_dir is not None:
+        return Path(course_dir)
+    parent = Path(src_dir).resolve().parent
+    return None if in_checkout(parent) else parent
