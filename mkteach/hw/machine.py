@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..errors import InvalidArgument
 from .cache import Cache, fully_associative, infinite
 from .kernels import (
     BUFFERS,
@@ -27,7 +28,6 @@ from .kernels import (
 )
 from .log import ChangeLog, Touched, Units
 from .profiles import Profile
-from ..errors import InvalidArgument
 from .techniques import EXTRA_WORK, MESSAGE_BUFFERS, Extra, check_techniques
 from .tlb import TLB
 
@@ -82,7 +82,9 @@ class Machine:
             "infinite": lambda name: infinite(p.cache_line, name),
         }
         if kind not in makers:
-            raise InvalidArgument(f"unknown cache model {kind!r}: choose one of {', '.join(makers)}")
+            raise InvalidArgument(
+                f"unknown cache model {kind!r}: choose one of {', '.join(makers)}"
+            )
         self.dcache = makers[kind](self.dcache.name)
         self.icache = makers[kind]("icache") if p.split_cache else self.dcache
         self.units = {}

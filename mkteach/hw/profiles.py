@@ -83,7 +83,7 @@ PROFILES: dict[str, Profile] = {
             cpi=1.0,  # [assumed] dual issue makes about one cycle per instruction
             as_switch_cycles=5,  # [assumed]
             tcb_align=1024,  # [paper] the Pentium port moved TCBs to 1 KB alignment
-            tcb_interleave=True,  # [paper] "this changed the thread-id layout"
+            tcb_interleave=True,  # [assumed] the model's layout for "changed thread ids"
         ),
         # The R2000 of the paper's Table 2 and Exokernel comparisons (16.7 MHz). Chen and Bershad
         # measured a DECstation 5000/200, an R3000 at 25 MHz, not this machine: the MCPI claim
@@ -184,7 +184,13 @@ PROFILES: dict[str, Profile] = {
     )
 }
 
-ALIASES = {"decstation5000": "r3000", "486": "i486", "mips": "r4000", "alpha": "alpha21064", "powerpc": "ppc601"}
+ALIASES = {
+    "decstation5000": "r3000",
+    "486": "i486",
+    "mips": "r4000",
+    "alpha": "alpha21064",
+    "powerpc": "ppc601",
+}
 
 
 def profile(name: str, **overrides: object) -> Profile:
