@@ -32,7 +32,7 @@ USER_CODE = 1024  # [assumed] bytes of the client's inner loop
 USER_DATA = 4096  # [assumed] the client's data working set, as in `workloads.mcpi`
 USER_INSTRUCTIONS = 3000  # [assumed] user instructions between two system calls
 BLOCK = 64  # bytes touched in a row: a basic block of code, a small record of data
-WARMUP, ROUNDS = 2, 4  # rounds not counted, rounds counted
+WARMUP, ROUNDS = 1, 3  # rounds not counted (they warm the caches), rounds counted
 MAX_SERVER_KB = 1024
 KINDS = ("infinite", "fully_associative", "real")
 
@@ -117,17 +117,20 @@ def _run(p, kernel: str, server_kb: float, kind: str) -> tuple[dict[str, int], i
     caches = list(dict.fromkeys((m.icache, m.dcache)))
     misses = dict.fromkeys((c.name for c in caches), 0)
     instructions = 0
+    regions = {name: _blocks(m, space, layout[name], name.endswith("code"))
+               for name, space in (("client code", CLIENT_SPACE), ("client data", CLIENT_SPACE),
+                                   ("server code", SERVER_SPACE), ("server data", SERVER_SPACE))}  # fmt: skip
     for round_ in range(WARMUP + ROUNDS):
         before = {c.name: c.misses for c in caches}
         m.take_costs()
         m.switch_space(CLIENT_SPACE)
-        _touch(m, CLIENT_SPACE, layout["client code"], True, rng)
-        _touch(m, CLIENT_SPACE, layout["client data"], False, rng)
+        _touch(m, *regions["client code"], rng)
+        _touch(m, *regions["client data"], rng)
         m.ipc_entry(CLIENT, "call")  # the system call: IPC to the server ...
         m.transfer(CLIENT, SERVER, 2, 0)
         m.switch_space(SERVER_SPACE)
-        _touch(m, SERVER_SPACE, layout["server code"], True, rng)  # ... the server's work ...
-        _touch(m, SERVER_SPACE, layout["server data"], False, rng)
+        _touch(m, *regions["server code"], rng)  # ... the server's work ...
+        _touch(m, *regions["server data"], rng)
         m.ipc_entry(SERVER, "reply_and_wait")  # ... and the reply
         m.transfer(SERVER, CLIENT, 2, 0)
         m.switch_space(CLIENT_SPACE)
@@ -182,20 +185,25 @@ def _free_lines(cache) -> list[int]:  # type: ignore[no-untyped-def]
     return free + laps
 
 
-def _touch(m: Machine, space: int, lines: list[int], fetch: bool, rng: random.Random) -> None:
-    """Touch each of `lines` (physical line numbers) once, BLOCK bytes in a row, blocks shuffled.
-
-    Programs do not sweep their working sets in lockstep: each round visits the blocks in a new
-    (seeded) order, so a line's reuse distance varies as in a real program.
-    """
+def _blocks(m: Machine, space: int, lines: list[int], fetch: bool) -> tuple:
+    """Return (tlb, cache, blocks): the access plan of `lines` (physical line numbers) in
+    `space`, cut into blocks of BLOCK bytes that are touched in a row."""
     tlb, cache = (m.itlb, m.icache) if fetch else (m.dtlb, m.dcache)
-    per_block = max(1, BLOCK // cache.line)
-    blocks = [lines[i : i + per_block] for i in range(0, len(lines), per_block)]
-    rng.shuffle(blocks)
     tag, page_size, line = m.tag(space), m.profile.page_size, cache.line
     plan = []
-    for block in blocks:
-        for number in block:
-            page = number * line // page_size
-            plan.append((page % tlb.n_sets, (tag, page), number % cache.n_sets, number))
-    m.run_lines(tlb, cache, tuple(plan))
+    for number in lines:
+        page = number * line // page_size
+        plan.append((page % tlb.n_sets, (tag, page), number % cache.n_sets, number))
+    per_block = max(1, BLOCK // line)
+    return tlb, cache, [plan[i : i + per_block] for i in range(0, len(plan), per_block)]
+
+
+def _touch(m: Machine, tlb, cache, blocks: list, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    """Touch every block's lines once, the blocks in a new (seeded) order.
+
+    Programs do not sweep their working sets in lockstep: each round visits the blocks in a new
+    order, so a line's reuse distance varies as in a real program.
+    """
+    order = blocks[:]
+    rng.shuffle(order)
+    m.run_lines(tlb, cache, tuple(entry for block in order for entry in block))
