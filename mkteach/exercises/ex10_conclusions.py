@@ -43,7 +43,6 @@ _CLAIM_MACHINE.update(
     {
         "tlb_refill.worst.pentium": "pentium",
         "as_switch.small_space.pentium": "pentium",
-        "tcb.conflict_free.pentium_1k": "pentium",
         "tcb.conflict_free.pentium_4k": "pentium",
         "memory.mcpi_gap.mach_vs_l3": "r3000",
     }

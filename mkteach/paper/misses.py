@@ -117,9 +117,12 @@ def _run(p, kernel: str, server_kb: float, kind: str) -> tuple[dict[str, int], i
     caches = list(dict.fromkeys((m.icache, m.dcache)))
     misses = dict.fromkeys((c.name for c in caches), 0)
     instructions = 0
-    regions = {name: _blocks(m, space, layout[name], name.endswith("code"))
-               for name, space in (("client code", CLIENT_SPACE), ("client data", CLIENT_SPACE),
-                                   ("server code", SERVER_SPACE), ("server data", SERVER_SPACE))}  # fmt: skip
+    owners = {"client code": CLIENT_SPACE, "client data": CLIENT_SPACE,
+              "server code": SERVER_SPACE, "server data": SERVER_SPACE}  # fmt: skip
+    regions = {
+        name: _blocks(m, space, layout[name], name.endswith("code"))
+        for name, space in owners.items()
+    }
     for round_ in range(WARMUP + ROUNDS):
         before = {c.name: c.misses for c in caches}
         m.take_costs()
