@@ -141,3 +141,109 @@ def test_the_pentium_tcb_interleave_is_labelled_as_the_models_layout():
     source = (Path(__file__).resolve().parents[1] / "mkteach/hw/profiles.py").read_text()
     line = next(x for x in source.splitlines() if "tcb_interleave=True" in x)
     assert "[paper]" not in line and "model" in line
+
+
+# -- 2. clans outside the minimal set ---------------------------------------------------------
+
+
+def test_chapter_4_puts_clans_outside_the_minimal_set_with_the_papers_cost():
+    text = " ".join(text_of("04-interrupts-ids-clans.ipynb").split())
+    assert "Supervision is not one of the paper's minimal concepts" in text
+    assert "2 cycles per IPC (§2.2)" in text and "X.2" in text
+    assert "optional mechanism of the L3 line" in text and "PAPER.md" not in text
+
+
+def test_the_two_entry_chief_succeeds_above_its_members_priority_a_race_priority_hides():
+    from mkteach.scenarios import clans
+    from mkteach.scenarios.basics import forwarding_chief
+
+    reasons = {
+        p: clans(seed=0, chief_program=forwarding_chief, chief_priority=p).run().reason
+        for p in (100, 150, 200)
+    }
+    assert reasons == {100: "deadlock", 150: "done", 200: "done"}
+    text = text_of("04-interrupts-ids-clans.ipynb")
+    assert "forwarding_chief at priority 150: done" in text
+    assert "forwarding_chief at priority 200: done" in text
+
+
+def test_the_gatekeeper_hides_the_true_sender_from_the_server():
+    from mkteach.scenarios import clans
+    from mkteach.scenarios.basics import forwarding_chief
+
+    def sender_seen_by_printer(program, priority):
+        s = clans(seed=0, chief_program=program, chief_priority=priority)
+        s.run()
+        ipcs = [e for e in s.trace if e.kind == "ipc" and e.get("receiver").name == "printer"]
+        return ipcs[0].get("sender").name
+
+    assert sender_seen_by_printer(None, 100) == "chief"  # the gatekeeper calls in its own name
+    assert sender_seen_by_printer(forwarding_chief, 150) == "alice"
+    assert "the printer's request came from chief" in text_of("04-interrupts-ids-clans.ipynb")
+
+
+# -- 3. chapter 5's reasons -----------------------------------------------------------------------
+
+
+def test_chapter_5_states_the_papers_argument_and_colouring_reaches_the_r2000s_first_level():
+    from mkteach.scenarios import page_colouring
+
+    def misses(coloured):
+        s = page_colouring(seed=0, machine="r2000", coloured=coloured)
+        s.run()
+        cycles = sum(
+            dict(e.costs).get("cache_miss", 0)
+            for e in s.trace
+            if e.kind == "load" and str(e.thread) == "app"
+        )
+        return cycles // s.profile.cache_miss_cycles
+
+    assert misses(True) < misses(False) / 4  # a pager reaches a first-level cache
+    text = text_of("05-flexibility.ipynb")
+    assert "its external 64 KB cache is its **first-level** cache" in text
+    assert "possible in theory (§3)" in text
+    assert "TLB misses in App's reads" not in text  # the demo where frames cannot matter is gone
+    assert "beyond any pager's reach" not in text
+
+
+# -- 5. Mach, one story ---------------------------------------------------------------------------
+
+
+def test_one_miss_cost_cannot_satisfy_both_l3s_kernel_call_and_machs_rpc():
+    from mkteach.paper.claims import claim
+
+    dear = {"i486": {"cache_miss_cycles": 10}}
+    assert claim("kernel_user_switch.l3.i486").holds and not claim("rpc.mach.i486_us").holds
+    assert (
+        claim("rpc.mach.i486_us", dear).holds
+        and not claim("kernel_user_switch.l3.i486", dear).holds
+    )
+    for name in ("01-rationale", "06-switching-costs", "09-related-systems", "10-conclusions"):
+        text = text_of(f"{name}.ipynb")
+        assert "leaner than Mach" not in text.replace('not "leaner than Mach"', ""), name
+    six = text_of("06-switching-costs.ipynb")
+    assert "10 cycles per miss: Mach RPC" in six and "does not hold" in six
+
+
+# -- 6. smaller errors ----------------------------------------------------------------------------
+
+
+def test_the_chapters_cite_the_papers_sections_not_the_course_notes():
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        text = text_of(path.name)
+        assert "PAPER.md" not in text and "study notes" not in text, path.name
+    six = text_of("06-switching-costs.ipynb")
+    assert "one cycle short" not in six and "*or* ≈270 first-level" in six
+    nine = text_of("09-related-systems.ipynb")
+    assert "156 for trap and flush (§4.1.3)" in nine and "(§6), and full IPC" not in nine
+
+
+# -- 7. Figure 1's numbers ---------------------------------------------------------------------
+
+
+def test_chapter_2_names_figure_1s_numbers_and_its_flushes_still_follow_the_paper():
+    text = text_of("02-address-spaces.ipynb")
+    assert "A's page 22 holds frame 15" in text
+    assert "f1 keeps block 6 at its page 38; F received it at its page 86" in text
+    assert "flush by sigma0: lost by ['f1', 'A']" in text
+    assert "flush by f1    : lost by ['A']" in text and "flush by F     : lost by nobody" in text
