@@ -77,9 +77,8 @@ why_evicted = "switch_flush"
     "ex07-q3-answer": """
 from mkteach.exercises.ex07_memory_effects import mcpi_why
 
-new_gap = workloads.mcpi("r2000", {}, "mach") - workloads.mcpi("r2000", {}, "l3")
-claim = {c.id: c for c in paper.claims(machine_overrides={"r2000": CHANGE})}
-gap_holds = claim["memory.mcpi_gap.mach_vs_l3"].holds
+new_gap = mcpi_parts({})[0]["gap"]
+gap_holds = mcpi_holds(CHANGE)
 why_gap = "capacity" if mcpi_why(CHANGE) != "capacity" else "conflict"
 """,
 }

@@ -16,7 +16,7 @@ from mkteach.scenarios import (
     multimedia_pager,
     page_colouring,
 )
-from mkteach.scenarios.basics import REFUSED, forwarding_chief
+from mkteach.scenarios.basics import F1_BASE, FILE, REFUSED, STAGING, forwarding_chief
 from mkteach.scenarios.memory import VIDEO_BASE, cache_colours, period_times
 
 NAMES = [
@@ -135,7 +135,8 @@ def test_figure1_has_the_papers_four_pagers_and_users_as_spaces_with_threads():
     assert {"f1", "f2", "F", "A"} <= set(spaces)  # each of them runs a thread
     pagers = {name: s.thread(tid).pager for name, tid in spaces.items()}
     assert pagers["A"] == spaces["F"]  # A's faults go to F
-    assert pagers["f1"] == pagers["f2"] == s.sigma0_pager  # the standard pager
+    standard = spaces["sigma0"]  # the standard pager: a thread in sigma0 that hands out frames
+    assert pagers["f1"] == pagers["f2"] == standard
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -148,13 +149,24 @@ def test_figure1_f1_maps_to_f_and_f_grants_to_a_so_a_derives_from_f1(seed):
     granted = [e for e in ipcs(s, sender="F", receiver="A") if e.step > mapped_to_f.step]
     assert granted[0].get("msg_kind") == "grant"
     # the tree: the standard pager (sigma0) -> f1 -> A; F took part and kept nothing
+    f1_page = F1_BASE + page - FILE
     assert sorted(s.mapping_tree(frame).edges) == sorted(
-        [(("sigma0", frame), ("f1", frame)), (("f1", frame), ("A", page))]
+        [(("sigma0", frame), ("f1", f1_page)), (("f1", f1_page), ("A", page))]
     )
     assert all(node[0] != "F" for node in s.mapping_tree(frame).nodes)
     assert [p for p in range(128) if s.lookup("F", p) is not None] == []
     load = of(s, "load", "A")[0]
-    assert f"'f1 block {page}'" in load.text  # A reads what f1 wrote
+    assert f"'f1 block {page - FILE}'" in load.text  # A reads what f1 wrote
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_figure1_numbers_name_one_thing_each(seed):
+    # A's page, f1's page, F's staging page and the frame are four different numbers (issue 21)
+    s = ran("figure1", seed)
+    page, frame = figure1_page(s)
+    f1_page = F1_BASE + page - FILE
+    assert len({page, f1_page, STAGING + page, frame}) == 4
+    assert s.lookup("f1", f1_page).frame == frame and s.lookup("sigma0", frame).frame == frame
 
 
 def test_figure1_mid_run_the_tree_runs_through_f_before_the_grant():
@@ -178,7 +190,7 @@ def nx_order(tree) -> list:
 def test_figure1_the_three_flushes_of_the_paper(flusher, loses):
     s = ran("figure1", seed=1)
     page, frame = figure1_page(s)
-    where = {"sigma0": frame, "f1": frame, "F": page + 64, "A": page}
+    where = {"sigma0": frame, "f1": F1_BASE + page - FILE, "F": page + 64, "A": page}
     before = {space: s.lookup(space, p) for space, p in where.items()}
     s.flush(flusher, where[flusher])
     after = {space: s.lookup(space, p) for space, p in where.items()}
@@ -191,8 +203,9 @@ def test_figure1_had_f_mapped_instead_f_would_keep_every_page_it_handed_out():
     s = figure1(seed=0, grant=False)
     assert s.run().reason == "done"
     page, frame = figure1_page(s)
+    f1_page = F1_BASE + page - FILE
     assert sorted(s.mapping_tree(frame).edges) == sorted(
-        [(("sigma0", frame), ("f1", frame)), (("f1", frame), ("F", 64 + page)),
+        [(("sigma0", frame), ("f1", f1_page)), (("f1", f1_page), ("F", 64 + page)),
          (("F", 64 + page), ("A", page))]
     )  # fmt: skip
     assert len([p for p in range(128) if s.lookup("F", p) is not None]) == 2

@@ -133,82 +133,100 @@ def cache_owners(s: System, step: int) -> Counter:
     return Counter(owner(tag * unit.line) for lines in sets for tag in lines)
 
 
+MCPI_MACHINE = "r3000"  # the DECstation 5000/200 Chen and Bershad measured
+
 MCPI_CHANGES = (
     ("cache_assoc", 2),
     ("cache_assoc", 4),
-    ("cache_line", 8),
-    ("cache_line", 16),
-    ("cache_line", 32),
     ("cache_miss_cycles", 3),
-    ("cache_miss_cycles", 4),
-    ("cache_miss_cycles", 9),
     ("cache_miss_cycles", 12),
     ("cache_size", 8192),
+    ("cache_size", 16384),
+    ("server_kb", 116),
+    ("server_kb", 120),
+    ("server_kb", 124),
 )
 
 MCPI_WHY = {
     "conflict": "it changes conflict misses: lines that evict each other because they must go "
-    "to the same place, although the cache has room elsewhere",
-    "capacity": "it changes capacity misses: the kernel's and the programs' working sets no "
-    "longer fit in the cache together",
-    "spatial": "each miss now brings in more (or fewer) neighbouring bytes, and the kernel's "
-    "code runs straight through its lines",
-    "miss_cost": "every miss costs more (or less); the number of misses stays the same",
-    "tlb": "the R2000's TLB is flushed less often",
+    "to the same place, although a fully associative cache of the same size would keep them",
+    "capacity": "it changes capacity misses: the working sets no longer fit (or fit again) in a "
+    "cache of this size, however lines are placed",
+    "compulsory": "it changes compulsory misses: lines touched for the first time",
+    "miss_cost": "every miss costs more (or less); the number of misses of each kind stays the "
+    "same",
+    "tlb": "the R3000's TLB is flushed less often",
 }
+KINDS = ("compulsory", "capacity", "conflict")
 
-_WHY_OF_PARAM = {
-    "cache_assoc": "conflict",
-    "cache_size": "capacity",
-    "cache_line": "spatial",
-    "cache_miss_cycles": "miss_cost",
-}
 
-_WHY_NOT = {
-    "conflict": {
-        "capacity": "the cache keeps its size: everything fits as before; what changed is how "
-        "many places a line may go",
-        "spatial": "the line size did not change",
-        "miss_cost": "a miss costs what it did: there are fewer misses",
-        "tlb": "the R2000's TLB is tagged: no flushes, and MCPI counts cache misses only",
-    },
-    "capacity": {
-        "conflict": "still direct-mapped, as before; what changed is that 8 KB is less than the "
-        "Mach-style IPC's working set alone (chapter 7, §1)",
-        "spatial": "the line size did not change",
-        "miss_cost": "a miss costs what it did: there are more misses",
-        "tlb": "the R2000's TLB is tagged: no flushes, and MCPI counts cache misses only",
-    },
-    "spatial": {
-        "conflict": "still direct-mapped, with the same number of bytes",
-        "capacity": "the cache keeps its size: the same working sets fit",
-        "miss_cost": "a miss costs what it did: there are fewer (or more) of them",
-        "tlb": "the R2000's TLB is tagged: no flushes, and MCPI counts cache misses only",
-    },
-    "miss_cost": {
-        "conflict": "the cache's geometry did not change, so the same lines miss",
-        "capacity": "the cache's size did not change, so the same lines miss",
-        "spatial": "the line size did not change, so the same lines miss",
-        "tlb": "the R2000's TLB is tagged: no flushes, and MCPI counts cache misses only",
-    },
-}
+def mcpi_parts(change: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
+    """Return (the gap's three-C split on the R3000 under `change`, server_kb) (chapter 7, §4).
+
+    `change` sets a machine parameter or the workload's server working set (server_kb, else 0).
+    """
+    from mkteach.paper.misses import mcpi_gap
+
+    server_kb = change.get("server_kb", 0)
+    machine = {k: v for k, v in change.items() if k != "server_kb"}
+    return mcpi_gap(MCPI_MACHINE, server_kb, **machine), server_kb
+
+
+def mcpi_gap_now(change: Mapping[str, Any]) -> float:
+    """Return the MCPI gap (Mach-style - L3-style) on the R3000 under `change`."""
+    return mcpi_parts(change)[0]["gap"]
+
+
+def mcpi_holds(change: Mapping[str, Any]) -> bool:
+    """Return whether §4.2's MCPI claim holds under `change` (number and mechanism)."""
+    from mkteach.paper.claims import mcpi_claim
+
+    server_kb = change.get("server_kb", 0)
+    machine = {k: v for k, v in change.items() if k != "server_kb"}
+    return mcpi_claim(server_kb, {MCPI_MACHINE: machine} if machine else None).holds
 
 
 def mcpi_instance(seed: int | str) -> dict[str, Any]:
-    """Return the seeded change of one R2000 cache parameter, as an overrides dict."""
+    """Return the seeded change: one R3000 cache parameter, or the server's working set."""
     param, value = instance(seed, "mcpi").choice(MCPI_CHANGES)
     return {param: value}
 
 
+def _moves(change: Mapping[str, Any]) -> dict[str, float]:
+    """Return how far each kind of miss moved the gap (MCPI) from the profile to `change`."""
+    before, _ = mcpi_parts({})
+    after, _ = mcpi_parts(change)
+    return {kind: after[kind] - before[kind] for kind in KINDS}
+
+
 def mcpi_why(change: Mapping[str, Any]) -> str:
-    """Return the MCPI_WHY key that explains the gap's change under `change`."""
-    (param,) = change
-    return _WHY_OF_PARAM[param]
+    """Return the MCPI_WHY key that explains the gap's change under `change`, by the course's
+    own three-C split: "miss_cost" when only the price of a miss changed (the split's counts
+    stay), else the kind of miss whose part of the gap moved most."""
+    if set(change) == {"cache_miss_cycles"}:
+        return "miss_cost"
+    moves = _moves(change)
+    return max(KINDS, key=lambda kind: (abs(moves[kind]), kind))
 
 
 def mcpi_why_not(change: Mapping[str, Any]) -> dict[str, str]:
-    """Return, for each wrong MCPI_WHY key under `change`, why it does not explain it."""
-    return dict(_WHY_NOT[mcpi_why(change)])
+    """Return, for each wrong MCPI_WHY key under `change`, why it does not explain it (with the
+    split's numbers)."""
+    why = mcpi_why(change)
+    if why == "miss_cost":
+        same = "only the price of a miss changed: the split counts the same misses of every kind"
+        moved = {kind: same for kind in KINDS}
+    else:
+        moves = _moves(change)
+        split = ", ".join(f"{kind} {moves[kind]:+.3f}" for kind in KINDS)
+        moved = {
+            kind: f"the three-C split says the gap moved by {split} MCPI: {why} misses moved "
+            f"it most, {kind} misses by {moves[kind]:+.3f}"
+            for kind in KINDS
+        }
+    moved["miss_cost"] = "a miss costs what it did: the number of misses changed"
+    moved["tlb"] = "the R3000's TLB is tagged: no flushes, and MCPI counts cache misses only"
+    return {key: text for key, text in moved.items() if key != why}
 
 
 WHY_EVICTED = {

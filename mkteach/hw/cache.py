@@ -68,3 +68,20 @@ class Cache:
         changes = {i: tuple(self.sets[i]) for i in sorted(self.dirty)}
         self.dirty.clear()
         return changes
+
+
+INFINITE_LINES = 2**40  # more lines than any run can touch: the cache never evicts
+
+
+def fully_associative(size: int, line: int, name: str = "cache") -> Cache:
+    """Return a fully associative LRU cache of `size` bytes: one set holding every line.
+
+    It misses only when the cache is too small (or the line is new): the capacity model of the
+    three-C split of misses.
+    """
+    return Cache(size, size // line if size >= line else 0, line, name)
+
+
+def infinite(line: int, name: str = "cache") -> Cache:
+    """Return a cache that never evicts: it misses only on a line's first touch (compulsory)."""
+    return Cache(INFINITE_LINES * line, INFINITE_LINES, line, name)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .cache import Cache
+from ..errors import InvalidArgument
+from .cache import Cache, fully_associative, infinite
 from .costs import Cause
 from .kernels import (
     BUFFERS,
@@ -67,6 +68,30 @@ class Machine:
         self._costs: dict[Cause, int] = {}  # the current step's cycles by cause, in charge order
         self._plans: dict[tuple, tuple] = {}  # access plans of kernel paths (see `plan`)
         self._keep: list[tuple] = []
+
+    def model_caches(self, kind: str) -> None:
+        """Replace the first-level caches by `kind` models of the same size and line, empty.
+
+        kind: "real" (the profile's geometry), "fully_associative" (LRU, one set) or "infinite"
+        (never evicts): the three machines of the three-C split (compulsory, capacity, conflict).
+        Call it before the machine runs anything.
+        """
+        p = self.profile
+        makers = {
+            "real": lambda name: Cache(p.cache_size, p.cache_assoc, p.cache_line, name),
+            "fully_associative": lambda name: fully_associative(p.cache_size, p.cache_line, name),
+            "infinite": lambda name: infinite(p.cache_line, name),
+        }
+        if kind not in makers:
+            raise InvalidArgument(
+                f"unknown cache model {kind!r}: choose one of {', '.join(makers)}"
+            )
+        self.dcache = makers[kind](self.dcache.name)
+        self.icache = makers[kind]("icache") if p.split_cache else self.dcache
+        self.units = {}
+        for unit in (self.itlb, self.dtlb, self.icache, self.dcache):
+            self.units.setdefault(unit.name, unit)
+        self._plans.clear()
 
     # -- accounting -----------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ PROFILES: dict[str, Profile] = {
             cpi=1.0,  # [assumed] dual issue makes about one cycle per instruction
             as_switch_cycles=5,  # [assumed]
             tcb_align=1024,  # [paper] the Pentium port moved TCBs to 1 KB alignment
-            tcb_interleave=True,  # [paper] "this changed the thread-id layout"
+            tcb_interleave=True,  # [assumed] the model's layout for "changed thread ids"
         ),
         # The R2000 of the paper's Table 2 and Exokernel comparisons (16.7 MHz). Chen and Bershad
         # measured a DECstation 5000/200, an R3000 at 25 MHz, not this machine: the MCPI claim
@@ -103,6 +103,26 @@ PROFILES: dict[str, Profile] = {
             cache_miss_cycles=6,  # [assumed]
             segment_switch_cycles=None,
             split_cache=True,
+            cpi=1.3,  # [assumed]
+            kernel_unmapped=True,  # [recalled] kseg0 bypasses the TLB
+        ),
+        # The machine Chen and Bershad measured Mach and Ultrix on: a DECstation 5000/200, an
+        # R3000 at 25 MHz with split, direct-mapped, physically indexed first-level caches.
+        Profile(
+            name="r3000",
+            clock_mhz=25,  # [recalled] DECstation 5000/200
+            trap_enter_cycles=10,  # [assumed] as the R2000: < 20 cycles to enter and leave
+            trap_exit_cycles=8,  # [assumed]
+            tlb_entries=64,  # [recalled] fully associative, software refilled, ASID-tagged
+            tlb_assoc=64,
+            tlb_miss_cycles=12,  # [recalled]
+            tlb_tagged=True,  # [paper] MIPS TLBs are tagged
+            cache_size=65536,  # [recalled] 64 KB instruction + 64 KB data, direct-mapped
+            cache_assoc=1,
+            cache_line=4,  # [recalled] one-word lines, as the DECstation 3100's R2000 caches
+            cache_miss_cycles=9,  # [assumed] the R2000 profile's 360 ns memory at 25 MHz
+            segment_switch_cycles=None,
+            split_cache=True,  # [recalled]
             cpi=1.3,  # [assumed]
             kernel_unmapped=True,  # [recalled] kseg0 bypasses the TLB
         ),
@@ -150,18 +170,27 @@ PROFILES: dict[str, Profile] = {
             tlb_entries=256,  # [recalled] unified, 2-way
             tlb_assoc=2,
             tlb_miss_cycles=20,  # [assumed] hashed page-table walk
-            tlb_tagged=False,  # segment registers take the place of tags
+            # [paper] the segment registers' virtual segment ids tag whole spaces: a switch
+            # between large spaces reloads them and needs no TLB flush
+            tlb_tagged=True,
             cache_size=32768,  # [recalled] 32 KB unified 8-way, 64-byte lines
             cache_assoc=8,
             cache_line=64,
             cache_miss_cycles=10,  # [assumed]
             segment_switch_cycles=29,  # [paper] 29 cycles for 3.5 GB (12 for 1 GB)
             cpi=1.0,  # [assumed]
+            as_switch_cycles=29,  # [paper] reloading the segment registers of 3.5 GB
         ),
     )
 }
 
-ALIASES = {"486": "i486", "mips": "r4000", "alpha": "alpha21064", "powerpc": "ppc601"}
+ALIASES = {
+    "decstation5000": "r3000",
+    "486": "i486",
+    "mips": "r4000",
+    "alpha": "alpha21064",
+    "powerpc": "ppc601",
+}
 
 
 def profile(name: str, /, **overrides: object) -> Profile:

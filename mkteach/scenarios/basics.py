@@ -37,14 +37,32 @@ def client_server(seed: int = 0, machine: str = "i486", clients: int = 3) -> Sys
 
 # -- the paper's Figure 1 -------------------------------------------------------------------------
 
-STAGING = 64  # F receives a file system's page at STAGING + the faulting page, before granting it
+STAGING = 64  # F receives a file system's page at STAGING + A's faulting page, before granting it
+FILE = 16  # A sees the combined file at its pages FILE, FILE + 1, ...
+F1_BASE, F2_BASE = 32, 48  # f1 and f2 keep block b of their files at their pages base + b
+
+
+def standard_pager(t, frames):
+    """The standard pager (in σ0): give each faulting page the next free frame, from the top down.
+
+    σ0's page n is frame n; mapping it hands that frame to the faulting space, at the page that
+    faulted. Taking frames from the top of memory keeps page and frame numbers apart in Figure 1.
+    """
+    free = frames - 1
+    msg = yield t.wait()
+    while True:
+        if msg.is_page_fault and free >= 0:
+            frame, free = free, free - 1
+            msg = yield t.reply_and_wait(msg.sender, map=[(frame, "rw", 0)])
+        else:
+            msg = yield t.wait()
 
 
 def file_system(t, label, base):
     """A file system that is a pager: answer a request for block b with a map of its page base + b.
 
     The first time, it writes the block's contents into that page of its own: the store faults
-    to its own pager, the standard pager (σ0's), which maps a frame there.
+    to its own pager, the standard pager, which maps a free frame there.
     """
     written = set()
     msg = yield t.wait()
@@ -59,15 +77,17 @@ def file_system(t, label, base):
 def combining_pager(t, f1, f2, split, grant=True):
     """F: one file system made of two, and A's pager. Get each faulting page and grant it to A.
 
-    A fault at page p < split is block p of f1, else block p - split of f2. F asks that file
-    system for the block (it maps its page into F's window at STAGING + p), then grants the
-    page to A in its answer to the fault: the page leaves F, which keeps nothing of it.
-    With grant=False F maps it instead, and keeps a mapping of every page it handed out.
+    A fault at page FILE + i is block i of f1 when i < split, else block i - split of f2. F asks
+    that file system for the block (it maps its page into F's window at STAGING + the faulting
+    page), then grants the page to A in its answer to the fault: the page leaves F, which keeps
+    nothing of it. With grant=False F maps it instead, and keeps a mapping of every page it
+    handed out.
     """
     msg = yield t.wait()
     while True:
         page = msg.fault_page
-        fs, block = (f1, page) if page < split else (f2, page - split)
+        index = page - FILE
+        fs, block = (f1, index) if index < split else (f2, index - split)
         yield t.call(fs, words=(block,), window=(STAGING + page, 0))
         item = [(STAGING + page, "rw", 0)]
         if grant:
@@ -85,19 +105,22 @@ def reading_user(t, pages):
 def figure1(seed: int = 0, machine: str = "i486", split: int = 8, grant: bool = True) -> System:
     """The paper's Figure 1: pager F combines file systems f1 and f2 and grants their pages to A.
 
-    f1 and f2 are pagers (file systems) on top of the standard pager, σ0's. A reads one page of
-    each file system (chosen with the seed); its faults go to F. For the page below `split`, F
-    gets block p from f1 (f1 maps its page to F) and grants it to A: A's mapping then derives
-    from f1's, in the place F's had, and F holds nothing of that frame. The other page comes
-    from f2 the same way. grant=False is the counterfactual: F maps instead of granting.
+    f1 and f2 are pagers (file systems) on top of the standard pager, a thread in σ0 that hands
+    out free frames. A reads one page of each file system (its pages FILE + i, i chosen with the
+    seed); its faults go to F. For a block of f1, f1 maps its page F1_BASE + i to F (at STAGING +
+    A's page) and F grants it to A: A's mapping then derives from f1's, in the place F's had,
+    and F holds nothing of that frame. The other page comes from f2 the same way. Pages and
+    frames are numbered apart, so each number in the story names one thing. grant=False is the
+    counterfactual: F maps instead of granting.
     """
     s = System(machine=machine, frames=16, seed=seed)
-    from_f1 = s.random.randrange(split)
-    from_f2 = split + s.random.randrange(split)
+    from_f1 = FILE + s.random.randrange(split)
+    from_f2 = FILE + split + s.random.randrange(split)
+    standard = s.create_thread(s.sigma0, standard_pager, s.frames, name="standard pager")
     f1, f2 = s.create_space("f1"), s.create_space("f2")
     f, a = s.create_space("F"), s.create_space("A")
-    t1 = s.create_thread(f1, file_system, "f1", 0, name="f1", pager=s.sigma0_pager)
-    t2 = s.create_thread(f2, file_system, "f2", split, name="f2", pager=s.sigma0_pager)
+    t1 = s.create_thread(f1, file_system, "f1", F1_BASE, name="f1", pager=standard)
+    t2 = s.create_thread(f2, file_system, "f2", F2_BASE, name="f2", pager=standard)
     pager = s.create_thread(f, combining_pager, t1, t2, split, grant, name="F")
     s.create_thread(a, reading_user, [from_f1, from_f2], name="A", pager=pager)
     return s
