@@ -30,6 +30,7 @@ from .answers import (
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
+from .practice import Practice, practice, practice_seed
 from .programs import check_pager, check_server, pager_scenario, server_scenario
 from .trees import (
     FLUSH_BELIEFS,
@@ -50,6 +51,7 @@ __all__ = [
     "Feedback",
     "GradingError",
     "MemOp",
+    "Practice",
     "ReleaseError",
     "SubmissionResult",
     "answered",
@@ -73,6 +75,8 @@ __all__ = [
     "model_tree",
     "pager_scenario",
     "paper_beliefs",
+    "practice",
+    "practice_seed",
     "release",
     "seed_of",
     "seeded_overrides",
