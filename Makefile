@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 JUPYTER_TMP := $(CURDIR)/.jupyter-tmp
 JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(JUPYTER_TMP)/config JUPYTER_RUNTIME_DIR=$(JUPYTER_TMP)/runtime \
 	JUPYTERLAB_SETTINGS_DIR=$(JUPYTER_TMP)/settings JUPYTERLAB_WORKSPACES_DIR=$(JUPYTER_TMP)/workspaces \
-	IPYTHONDIR=$(JUPYTER_TMP)/ipython JUPYTER_PLATFORM_DIRS=1
+	IPYTHONDIR=$(JUPYTER_TMP)/ipython JUPYTER_PLATFORM_DIRS=1 MKTEACH_PREDICTIONS=off
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
 .PHONY: lab test lint unit nbval notebooks bench install lite clean

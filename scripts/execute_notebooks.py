@@ -5,7 +5,9 @@ python scripts/execute_notebooks.py notebooks/*.ipynb
 Beside every plotly figure it stores a static PNG (drawn by kaleido in headless Chromium), so
 GitHub, nbviewer and an HTML export show the figure. A dashboard's output keeps its
 self-contained HTML replay (it steps with no kernel) and drops the widget view, whose model is
-gone once the kernel stops. Widget state is not stored.
+gone once the kernel stops; so does a prediction's output (its question, with the model's answer
+behind a closed disclosure). Widget state is not stored, and no reader's predictions are read
+or written (MKTEACH_PREDICTIONS=off).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def add_static_views(nb: nbformat.NotebookNode) -> tuple[int, int]:
             if PLOTLY in data and "image/png" not in data:
                 data["image/png"] = static_image(data[PLOTLY])
                 images += 1
-            if output.get("metadata", {}).get("mkteach", {}).get("replay") and WIDGET in data:
+            marks = output.get("metadata", {}).get("mkteach", {})
+            if (marks.get("replay") or marks.get("static")) and WIDGET in data:
                 del data[WIDGET]
                 replays += 1
     return images, replays
@@ -75,6 +78,7 @@ def main(paths: list[str]) -> int:
     import kaleido
 
     warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly 7 + kaleido
+    os.environ["MKTEACH_PREDICTIONS"] = "off"  # committed outputs never show a prediction
     if "BROWSER_PATH" not in os.environ and Path(CHROMIUM).exists():
         os.environ["BROWSER_PATH"] = CHROMIUM
     kaleido.start_sync_server(silence_warnings=True)  # one browser for every image

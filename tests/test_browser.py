@@ -306,3 +306,68 @@ def test_a_chapter_runs_in_jupyterlab_with_its_views_rendered(tmp_path, browser)
         assert "Traceback" not in text
         browser.check_no_widget_errors()
         shoot(page.locator(".mkp").first, "chapter-02-dashboard")
+
+
+RIGHT = ("04-interrupts-ids-clans.ipynb", "ch04-merged-interrupts")  # entered as the model says
+WRONG = (  # a known wrong answer, and the misconception its verdict must name
+    "ch04-lost-reply",
+    ["yes", "send"],
+    "the printer replies with timeout 0 between the chief's two kernel entries",
+)
+
+CLOSE = """async () => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    await panel.sessionContext.shutdown();
+    panel.context.model.dirty = false;
+    panel.close();
+}"""
+
+
+def check_predictions_after_run_all(
+    page, open_and_run, folder: Path, prefix: str
+) -> dict[str, str]:
+    """Run every chapter (`open_and_run(name)`), check that no model answer shows before a
+    prediction; in chapter 4 enter a right and a wrong one; return their verdicts' text."""
+    from predict_page import closed_problems, committed, enter
+
+    problems, verdicts = [], {}
+    for path in sorted((ROOT / "notebooks").glob("[01][0-9]-*.ipynb"))[1:]:
+        open_and_run(path.name)
+        problems += closed_problems(page, folder / path.name)
+        if path.name == RIGHT[0]:
+            (answer,) = [
+                p["answer"] for p in committed(folder / path.name) if p["name"] == RIGHT[1]
+            ]
+            verdicts["right"] = enter(page, RIGHT[1], list(answer.values()))
+            verdicts["wrong"] = enter(page, WRONG[0], WRONG[1])
+            shoot(page.locator(f".mkteach-predict-{WRONG[0]}"), f"{prefix}-prediction-verdict")
+        page.evaluate(CLOSE)
+    assert problems == []
+    return verdicts
+
+
+def check_verdicts(verdicts: dict[str, str]) -> None:
+    """Fail unless the right prediction was called right and the wrong one named its mistake."""
+    assert verdicts["right"].startswith("Right.") and "wrong" not in verdicts["right"]
+    assert "Not quite" in verdicts["wrong"] and WRONG[2] in verdicts["wrong"]
+    assert "you predicted" in verdicts["wrong"] and "the model" in verdicts["wrong"]
+
+
+def test_after_run_all_no_chapter_shows_an_answer_before_a_prediction_in_jupyterlab(
+    tmp_path, browser
+):
+    for path in sorted((ROOT / "notebooks").glob("[01][0-9]-*.ipynb"))[1:]:
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(ROOT / "notebooks" / "exercises", tmp_path / "exercises")
+    page = browser.page
+    with start_lab(tmp_path) as (url, token):
+        verdicts = check_predictions_after_run_all(
+            page,
+            lambda name: run_all_cells(page, url, token, name, timeout_ms=300_000),
+            tmp_path,
+            "jupyterlab",
+        )
+        check_verdicts(verdicts)
+        kept = json.loads((tmp_path / "my-predictions.json").read_text())
+        assert kept[RIGHT[1]]["right"] is True and kept[WRONG[0]]["right"] is False
+        browser.check_no_widget_errors()

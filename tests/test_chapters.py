@@ -5,6 +5,7 @@ Chapter 4's "Try it" names seeds; each must do what the text says it does."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def test_a_chapter_has_a_misconceptions_section_with_items(path):
     assert body.count("\n- ") >= 2, body
 
 
+def reveal_output(cell) -> dict:
+    """Return the committed output of a reveal cell that holds its Prediction (or fail)."""
+    (out,) = [o for o in cell.outputs if "predict" in o.get("metadata", {}).get("mkteach", {})]
+    return out
+
+
 @pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
 def test_a_chapter_asks_to_predict_before_it_shows_the_answer(path):
     cs = cells(path)
@@ -62,10 +69,123 @@ def test_a_chapter_asks_to_predict_before_it_shows_the_answer(path):
         assert mine.cell_type == "code" and "your-prediction" in tags(mine)
         assert "prediction" in mine.source  # the reader's own cell, with a place to answer
         assert answer.cell_type == "code" and "predict-reveal" in tags(answer)
-        hidden = answer.metadata.get("jupyter", {})
-        assert hidden.get("source_hidden") and hidden.get("outputs_hidden")  # collapsed
-        assert "prediction" in answer.source  # it shows the reader's answer beside the model's
-        assert answer.outputs, "the answer cell was never run: nbval would check nothing"
+        assert answer.metadata.get("jupyter", {}).get("source_hidden")  # how it is computed
+        assert not answer.metadata.get("jupyter", {}).get("outputs_hidden")  # the form shows
+        assert "Prediction(" in answer.source and "prediction," in answer.source
+        out = reveal_output(answer)  # executed and committed: nbval checks it
+        text, html = "".join(out["data"]["text/plain"]), "".join(out["data"]["text/html"])
+        assert "not given yet" in text and "the model says" not in text  # the question only
+        assert "<details>" in html and "<details open" not in html  # the answer: closed
+        assert "application/vnd.jupyter.widget-view+json" not in out["data"]  # no dead widget
+
+
+def test_every_prediction_has_a_name_of_its_own():
+    names = [
+        reveal_output(c)["metadata"]["mkteach"]["predict"]["name"]
+        for path in NUMBERED
+        for c in cells(path)
+        if "predict-reveal" in tags(c)
+    ]
+    assert len(names) == len(set(names)) >= 20
+
+
+def shown_before(cs: list, end: int) -> str:
+    """Return what a reader sees in cells before index `end`: markdown and text outputs."""
+    parts = []
+    for c in cs[:end]:
+        if c.cell_type == "markdown":
+            parts.append(c.source)
+        for out in c.get("outputs", []):
+            parts.append("".join(out.get("text", "")))
+            # text, never the HTML: a prediction's HTML holds its answer behind a closed <details>
+            parts.append("".join(out.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_no_markdown_or_output_before_a_reveal_states_its_answer(path):
+    cs = cells(path)
+    for i, c in enumerate(cs):
+        if "predict-reveal" not in tags(c):
+            continue
+        out = reveal_output(c)
+        tells = out["metadata"]["mkteach"]["predict"]["tells"]
+        seen = shown_before(cs, i) + "".join(out["data"]["text/plain"])
+        for tell in tells:
+            assert tell not in seen, f"{tell!r} is stated before the answer of cell {c.id}"
+
+
+@functools.cache
+def claim_bases() -> dict[str, str]:
+    """Return each claim's basis, as the model gives it."""
+    from mkteach import paper
+
+    return {c.id: c.basis for c in paper.claims()}
+
+
+def calls_hidden_helpers(path: Path) -> list[str]:
+    """Return 'cell: name' for each visible code cell that calls a function defined (or
+    imported) only in cells whose source is collapsed."""
+    import ast
+
+    where: dict[str, list[bool]] = {}
+    found = []
+    for c in cells(path):
+        if c.cell_type != "code":
+            continue
+        hidden = bool(c.metadata.get("jupyter", {}).get("source_hidden"))
+        tree = ast.parse(c.source)
+        here = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                here.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                here |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        called = {n.func.id for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}  # fmt: skip
+        if not hidden:
+            found += [
+                f"{c.id}: {n}" for n in sorted(called - here) if where.get(n) and all(where[n])
+            ]
+        for name in here:
+            where.setdefault(name, []).append(hidden)
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_helpers_are_in_sight(path):
+    assert calls_hidden_helpers(path) == []
+
+
+def test_the_helper_check_finds_a_helper_hidden_in_a_collapsed_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    helper = nbformat.v4.new_code_cell("def per_rpc(m):\n    return m")
+    helper.metadata["jupyter"] = {"source_hidden": True}
+    nb.cells = [helper, nbformat.v4.new_code_cell("per_rpc(1)")]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert calls_hidden_helpers(tmp_path / "x.ipynb") == [f"{nb.cells[1].id}: per_rpc"]
+    helper.metadata["jupyter"] = {}
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert calls_hidden_helpers(tmp_path / "x.ipynb") == []
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_a_chapter_closes_with_its_crux_answered_and_the_evidence_named(path):
+    cs = cells(path)
+    (at,) = [i for i, c in enumerate(cs) if c.source.startswith("## Summary")]
+    assert at > max(i for i, c in enumerate(cs) if "predict-reveal" in tags(c))
+    summary = cs[at].source
+    answer = summary.split("**The crux, answered.**", 1)[1].split("**Evidence:**")[0]
+    sentences = re.findall(r"[.?!](?:\s|$)", answer.strip())
+    assert 2 <= len(sentences) <= 3, answer
+    (heading,) = re.findall(r"\*\*Evidence:\*\* the output under `([^`]+)`", summary)
+    earlier = [line for c in cs[:at] if c.cell_type == "markdown" for line in c.source.split("\n")]
+    assert heading in earlier, f"no section {heading!r} before the summary"
+    basis = summary.split("**Basis:**", 1)[1]
+    named = dict(re.findall(r"`([a-z0-9_.]+)` \((given|derived|simulated)", basis))
+    assert named or "no numeric claim" in basis or "no claim" in basis or "basis" in basis
+    if named:
+        assert {k: claim_bases().get(k) for k in named} == named  # the model's own basis
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

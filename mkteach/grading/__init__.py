@@ -30,6 +30,7 @@ from .answers import (
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
+from .practice import Practice, practice, practice_seed
 from .programs import check_pager, check_server, pager_scenario, server_scenario
 from .secret import course_salt
 from .trees import (
@@ -51,6 +52,7 @@ __all__ = [
     "Feedback",
     "GradingError",
     "MemOp",
+    "Practice",
     "ReleaseError",
     "SubmissionResult",
     "answered",
@@ -75,6 +77,8 @@ __all__ = [
     "model_tree",
     "pager_scenario",
     "paper_beliefs",
+    "practice",
+    "practice_seed",
     "release",
     "seed_of",
     "seeded_overrides",

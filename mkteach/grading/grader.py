@@ -278,6 +278,12 @@ def manual_answers(source: Any, nb: Any, result: SubmissionResult) -> None:
             question.feedback = [f"answer: {' '.join(text.split())[:2000]}"]
 
 
+def is_practice(cell: Any) -> bool:
+    """Return True for a practice cell: the grader's checks shown to the student, which decide
+    nothing and are not run when grading (they would only spend the sandbox's time)."""
+    return "practice" in cell.get("metadata", {}).get("tags", [])
+
+
 def answer_names(source: Any) -> list[str]:
     """Return the names the instructor's answer cells define (what a sandbox exports)."""
     names: dict[str, None] = {}
@@ -309,7 +315,7 @@ def run_and_check(source: Any, nb: Any, result: SubmissionResult, limits: dict[s
     cells = [
         [n + 1, student_source(cell, f"cell {n + 1}") if is_protected(cell) else cell.source]
         for n, cell in enumerate(merged.nb.cells)
-        if cell.cell_type == "code" and not is_test(cell)
+        if cell.cell_type == "code" and not is_test(cell) and not is_practice(cell)
     ]
     names = answer_names(source)
     job = {
