@@ -62,8 +62,8 @@ def build(kernel: str) -> System:
 def expected(s: System) -> dict:
     """Return what the model says at the end of `s`: the clock and every thread's state."""
     threads = s.state_at(s.steps - 1).threads
-    return {"cycles": s.cycles, "threads": sorted([name, space, state]
-                                                 for space, name, state in threads.values())}  # fmt: skip
+    rows = sorted([name, space, state] for space, name, state in threads.values())
+    return {"cycles": s.cycles, "threads": rows}
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")

@@ -1,7 +1,8 @@
 """`dashboard(system)`: every view of one run (or two side by side), stepped in the browser.
 
 The dashboard is one widget whose state is a replay of a window of steps (replay.py); the
-page draws each step from it (the ES modules in player/, bundled by bundle.py), so stepping needs no kernel round trip, Voila shows
+page draws each step from it (the ES modules in player/, bundled by bundle.py), so stepping
+needs no kernel round trip, Voila shows
 it filled at once, and a notebook saved with its outputs still steps (its HTML output is a
 self-contained replay). The Python side keeps a `Stepper` and the plotly views for code:
 `board.stepper.go(5)` moves the page too, and `board.figures(5)` returns static figures.
@@ -16,10 +17,10 @@ import anywidget
 import plotly.graph_objects as go
 import traitlets
 
+from .bundle import widget_esm
 from .cost import CostView
 from .hardware import HardwareView
 from .ipc import IpcFlowView
-from .bundle import widget_esm
 from .replay import HTML_WINDOW, WINDOW, RunData, replay_data, replay_html, run_label
 from .stepper import Stepper
 from .tree import MappingTreeView
