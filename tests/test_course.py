@@ -77,10 +77,17 @@ def test_a_wheel_install_carries_the_course(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     target = tmp_path / "hub-home" / "course"
     # the installed wheel, not this checkout, answers (no notebooks/ next to it)
-    code = ("import sys, mkteach; assert mkteach.__file__.startswith(sys.argv[1]), mkteach.__file__;"
-            "from mkteach.cli import main; sys.exit(main(['course', sys.argv[2]]))")  # fmt: skip
-    ran = subprocess.run([sys.executable, "-c", code, str(site), str(target)], cwd=tmp_path,
-                         env=dict(env, PYTHONPATH=str(site)), capture_output=True, text=True)  # fmt: skip
+    code = (
+        "import sys, mkteach; assert mkteach.__file__.startswith(sys.argv[1]), mkteach.__file__;"
+        "from mkteach.cli import main; sys.exit(main(['course', sys.argv[2]]))"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code, str(site), str(target)],
+        cwd=tmp_path,
+        env=dict(env, PYTHONPATH=str(site)),
+        capture_output=True,
+        text=True,
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     for f in course_files(NOTEBOOKS):
         assert (target / f).read_bytes() == (NOTEBOOKS / f).read_bytes(), f
