@@ -22,6 +22,8 @@ class BuildWithCourse(build_py):
     def run(self) -> None:
         """Build the package, then copy the course into build_lib/mkteach/course/."""
         super().run()
+        if os.environ.get("MKTEACH_WHEEL_WITHOUT_COURSE") == "1":
+            return
         source = ROOT / "notebooks"
         target = Path(self.build_lib) / "mkteach" / "course"
         for pattern in COURSE:
