@@ -3,9 +3,11 @@
 `build_py` copies the chapters (notebooks/*.ipynb) and the student copies of the exercises
 (notebooks/exercises/*.ipynb) into the package as mkteach/course/, so that `mkteach course DIR`
 works after `pip install mkteach` (a JupyterHub image, say). The instructor's exercise sources
-(exercises/) are never copied.
+(exercises/) are never copied. MKTEACH_WHEEL_WITHOUT_COURSE=1 leaves the course out (the
+JupyterLite build serves the notebooks as the site's own files).
 """
 
+import os
 import shutil
 from pathlib import Path
 
