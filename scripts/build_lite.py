@@ -23,8 +23,8 @@ The site's notebooks are written in the form JupyterLite renders right before an
 every multi-line string (a cell's source, a stream's text, an output's text/markdown or HTML)
 as one string, not nbformat's list of lines (JupyterLite showed a list's lines joined by commas,
 and its table of contents failed on one), and their code cells trusted as `mkteach lab` trusts
-the course (the saved dashboards' replays step before any cell runs). Each carries the course's version stamp
-(metadata.mkteach.course), and mkteach-course.json lists them; lite/course-notice.js, loaded by
+the course (the saved dashboards' replays step before any cell runs). Each carries the course's
+version stamp (metadata.mkteach.course), and mkteach-course.json lists them; lite/course-notice.js, loaded by
 the lab page, tells a student whose saved copy predates the course's, offers to reset it to the
 course's copy, and downloads the student's notebooks in one click.
 """
@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import email.parser
 import hashlib
-import re
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
