@@ -24,9 +24,10 @@ every multi-line string (a cell's source, a stream's text, an output's text/mark
 as one string, not nbformat's list of lines (JupyterLite showed a list's lines joined by commas,
 and its table of contents failed on one), and their code cells trusted as `mkteach lab` trusts
 the course (the saved dashboards' replays step before any cell runs). Each carries the course's
-version stamp (metadata.mkteach.course), and mkteach-course.json lists them; lite/course-notice.js, loaded by
-the lab page, tells a student whose saved copy predates the course's, offers to reset it to the
-course's copy, and downloads the student's notebooks in one click.
+version stamp (metadata.mkteach.course), and mkteach-course.json lists them;
+lite/course-notice.js, loaded by the lab page, tells a student whose saved copy predates the
+course's, offers to reset it to the course's copy, and downloads the student's notebooks in one
+click.
 """
 
 from __future__ import annotations
