@@ -166,7 +166,7 @@ def test_every_view_is_readable_and_compares_two_runs_in_jupyterlab(tmp_path, br
         click(page, "step ▶")  # creating a space: set-up, not anyone's kernel entry
         assert "set-up" in board.locator(".mkp-readout").inner_text()
         assert "set-up, not a kernel entry" in board.locator(".mkp-program").inner_text()
-        click(page, "⏭ first kernel entry")
+        click(page, "▶▶ first kernel entry")
         first = dashboard_step(page)
         assert first > 1 and "set-up" not in board.locator(".mkp-readout").inner_text()
         assert board.locator(".mkp-program .hl").count() >= 1  # a program line made it
@@ -310,6 +310,15 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
     assert replays and all(
         "application/vnd.jupyter.widget-view+json" not in o["data"] for o in replays
     )
+    # GitHub and nbviewer run no script: they show the picture stored in the replay's HTML
+    saved = "".join(replays[0]["data"]["text/html"])
+    assert "data:image/png;base64," in saved
+    still = browser.browser.new_page(java_script_enabled=False)
+    still.set_content(f"<html><body>{saved}</body></html>")
+    picture = still.locator(".mkteach-replay img")
+    assert picture.evaluate("i => i.complete && i.naturalWidth") > 600
+    assert still.locator(".mkp").count() == 0  # no player without JavaScript
+    still.close()
     from nbconvert import HTMLExporter
 
     html, _ = HTMLExporter().from_filename(str(notebook))
@@ -325,6 +334,7 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
         click(page, "◀ back")
         assert dashboard_step(page) == 26
         assert page.locator(".mkp-tree svg").count() == 2  # both runs
+        assert page.locator(".mkp img").count() == 0  # the player drew over the picture
         page.reload()
     assert page.locator("img").count() >= len(figures)  # the static figures
     assert browser.errors == []

@@ -63,7 +63,7 @@ export function render(el, data, model) {
   button("◀ back", "one step back", () => go(cur - 1));
   button("step ▶", "one step forward", () => forward());
   const playButton = button("play", "play the trace", () => (timer ? stop() : play()));
-  button("⏭ first kernel entry", "skip the set-up steps (creating spaces and threads) to the first kernel entry",
+  button("▶▶ first kernel entry", "skip the set-up steps (creating spaces and threads) to the first kernel entry",
     () => { const f = firstEntry(data); if (f !== null) go(f); });
   const slider = document.createElement("input");
   slider.type = "range";
