@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -32,14 +33,21 @@ PICTURE = re.compile(r'(class="mkteach-replay">.*?)(</div><script>)', re.S)
 
 
 class Pictures:
-    """Headless Chromium that draws saved dashboard replays (one browser for a whole run)."""
+    """Headless Chromium that draws saved dashboard replays (one browser for a whole run). It
+    runs in a thread of its own: Playwright's sync API refuses a thread that has an event loop
+    (a caller's own Playwright, say)."""
 
     def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
         self._pw = self._browser = None
 
     def shot(self, html: str) -> str:
         """Return a base64 PNG of the dashboard the replay `html` draws, at its saved step, all
         panels shown (the page is tall enough that none scrolls), nothing fetched."""
+        return self._pool.submit(self._shot, html).result()
+
+    def _shot(self, html: str) -> str:
+        """Draw `html` and return the dashboard's picture (in the browser's thread)."""
         if self._browser is None:
             from playwright.sync_api import sync_playwright
 
@@ -57,12 +65,17 @@ class Pictures:
             page.close()
         return base64.b64encode(png).decode("ascii")
 
-    def close(self) -> None:
-        """Close the browser, if one was started."""
+    def _close(self) -> None:
+        """Close the browser, if one was started (in the browser's thread)."""
         if self._browser is not None:
             self._browser.close()
             self._pw.stop()
             self._browser = self._pw = None
+
+    def close(self) -> None:
+        """Close the browser and its thread."""
+        self._pool.submit(self._close).result()
+        self._pool.shutdown()
 
 
 def with_picture(html: str, png: str) -> str:
