@@ -3,6 +3,7 @@
 mkteach lab                                          open the course in JupyterLab
 mkteach run SCENARIO [--seed N] [--steps N] [--machine NAME]   a scenario's trace in the terminal
 mkteach trace SCENARIO --format chrome|json -o FILE  write a scenario's trace (Perfetto: chrome)
+mkteach course DIR [--force]                         write the course's notebooks to DIR
 mkteach exercises release SRC_DIR OUT_DIR [--course DIR]   student copies, and the course secret
 mkteach grade SUBMISSION... --source SRC_DIR [--csv FILE] [--feedback DIR] [--shard I/N]
 """
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="open the course in JupyterLab")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     add_commands(sub)
+    course = sub.add_parser("course", help="write the chapters and exercise copies to DIR")
+    course.add_argument("dir", help="the folder to write them to (created if missing)")
+    course.add_argument("--force", action="store_true", help="replace notebooks already there")
     exercises = sub.add_parser("exercises", help="work with exercise notebooks")
     actions = exercises.add_subparsers(dest="action", required=True, parser_class=Parser)
     release = actions.add_parser(
@@ -121,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         except CommandError as e:
             print(f"mkteach {args.command}: {e}", file=sys.stderr)
             return 1
+    if args.command == "course":
+        return course_command(args)
     # jsonschema (under nbformat) loads an IRI-format checker that takes a second and that
     # notebooks never use: this short-lived command skips it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
@@ -131,6 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as e:  # GradingError and ReleaseError are ValueErrors
         print(f"mkteach {args.command}: {e}", file=sys.stderr)
         return 1
+
+
+def course_command(args: argparse.Namespace) -> int:
+    """Write the course to args.dir; print what was written and how to open it."""
+    from .course import CourseError, write_course
+
+    target = Path(args.dir)
+    try:
+        written = write_course(target, force=args.force)
+    except (CourseError, OSError) as e:
+        print(f"mkteach course: {e}", file=sys.stderr)
+        return 1
+    chapters = sum(1 for p in written if p.parent == target)
+    print(f"mkteach course: wrote {chapters} chapters and {len(written) - chapters} exercise "
+          f"copies to {target}; open {target / '00-start.ipynb'} in JupyterLab")  # fmt: skip
+    return 0
 
 
 def release_command(args: argparse.Namespace) -> int:

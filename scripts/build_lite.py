@@ -18,6 +18,16 @@ jupyterlite's own lock tool needs pyodide-lock >= 0.1.3, which the registry does
 the kernel preloads the course from it, so the site fetches nothing at run time from anywhere but
 itself. The course notebooks and the student copies in notebooks/exercises/ (if present) are the
 site's files; exercises/ (the instructor's sources, with solutions) never is.
+
+The site's notebooks are written in the form JupyterLite renders right before any cell runs:
+every multi-line string (a cell's source, a stream's text, an output's text/markdown or HTML)
+as one string, not nbformat's list of lines (JupyterLite showed a list's lines joined by commas,
+and its table of contents failed on one), and their code cells trusted as `mkteach lab` trusts
+the course (the saved dashboards' replays step before any cell runs). Each carries the course's
+version stamp (metadata.mkteach.course), and mkteach-course.json lists them;
+lite/course-notice.js, loaded by the lab page, tells a student whose saved copy predates the
+course's, offers to reset it to the course's copy, and downloads the student's notebooks in one
+click.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import email.parser
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +77,8 @@ try:
 except Exception:
     pass
 """
+STORAGE = "mkteach course"  # the browser storage (IndexedDB) that keeps a student's copies
+NOTICE = LITE / "course-notice.js"
 LEAKS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME")
 PYODIDE_MARKERS = {
     "python_version": PYODIDE_PYTHON,
@@ -193,6 +206,8 @@ def course_wheel(bin_dir: Path) -> Path:
     """Return a freshly built wheel of this repository's mkteach package."""
     out = CACHE / "course"
     shutil.rmtree(out, ignore_errors=True)
+    # the site serves the notebooks as its files: the wheel need not carry them (setup.py)
+    os.environ["MKTEACH_WHEEL_WITHOUT_COURSE"] = "1"
     run([bin_dir / "python", "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "-w", out, ROOT])  # fmt: skip
     for scratch in ("lib", f"bdist.{sysconfig.get_platform()}"):  # setuptools leaves these
@@ -335,10 +350,16 @@ def stage(site_dir: Path, dist: Path, stdlib: Path, wheels: list[Path],
         json.dumps(lock(dist / "pyodide-lock.json", wheels), indent=1)
     )
     files = site_dir / "files"
-    for nb in contents():
-        dest = files / nb.relative_to(ROOT / "notebooks")
+    notebooks = {nb.relative_to(ROOT / "notebooks").as_posix(): nb for nb in contents()}
+    version = course_version(notebooks.values())
+    manifest = {"version": version, "storage": STORAGE, "notebooks": {}}
+    for name, nb in notebooks.items():
+        dest = files / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(nb, dest)
+        page = site_notebook(json.loads(nb.read_text()), version)
+        dest.write_text(json.dumps(page, indent=1, ensure_ascii=False) + "\n")
+        manifest["notebooks"][name] = page["metadata"]["mkteach"]["course"]["notebook"]
+    (site_dir / "mkteach-course.json").write_text(json.dumps(manifest, indent=1))
     settings = {
         "disablePyPIFallback": True,
         "loadPyodideOptions": {"packages": list(PRELOAD)},
@@ -352,6 +373,8 @@ def stage(site_dir: Path, dist: Path, stdlib: Path, wheels: list[Path],
             # as its working folder: every import would look there first, one synchronous
             # request per look (it made the first cell take 30 s). The course reads no files.
             "disabledExtensions": ["@jupyterlite/application-extension:service-worker-manager"],
+            # a fixed name (not one made from the page's URL) that lite/course-notice.js reads
+            "contentsStorageName": STORAGE,
             "litePluginSettings": {"@jupyterlite/pyodide-kernel-extension:kernel": settings},
         },
     }
@@ -370,6 +393,59 @@ def stage(site_dir: Path, dist: Path, stdlib: Path, wheels: list[Path],
         }
     }
     (site_dir / "jupyter_lite_config.json").write_text(json.dumps(config, indent=1))
+
+
+def joined(value: object) -> object:
+    """Return `value` with every list of strings (nbformat's multi-line string) joined into one
+    string, in dicts and lists at any depth."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, str) for v in value):
+            return "".join(value)
+        return [joined(v) for v in value]
+    if isinstance(value, dict):
+        return {k: joined(v) for k, v in value.items()}
+    return value
+
+
+def notebook_digest(nb: dict) -> str:
+    """Return a short digest of a notebook's cells (sources and outputs), its content."""
+    cells = json.dumps(joined(nb.get("cells", [])), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(cells.encode()).hexdigest()[:12]
+
+
+def course_version(notebooks) -> str:
+    """Return the course's version: the package's version and a digest of every notebook."""
+    text = (ROOT / "pyproject.toml").read_text()
+    package = re.search(r'^version = "([^"]+)"', text, re.M).group(1)
+    digests = "".join(notebook_digest(json.loads(Path(nb).read_text())) for nb in notebooks)
+    return f"{package}+{hashlib.sha256(digests.encode()).hexdigest()[:10]}"
+
+
+def site_notebook(nb: dict, version: str) -> dict:
+    """Return notebook `nb` as the site serves it: multi-line strings joined (JupyterLite renders
+    nbformat's lists of lines wrongly until a cell re-runs) and stamped with the course version
+    and its own digest (metadata.mkteach.course)."""
+    page = joined(nb)
+    for cell in page.get("cells", []):
+        if cell.get("cell_type") == "code":  # the course's own outputs, as `mkteach lab` trusts
+            cell["metadata"] = {**cell.get("metadata", {}), "trusted": True}
+    metadata = dict(page.get("metadata", {}))
+    stamp = {"version": version, "notebook": notebook_digest(nb)}
+    metadata["mkteach"] = {**metadata.get("mkteach", {}), "course": stamp}
+    page["metadata"] = metadata
+    return page
+
+
+def add_notice(output: Path, site_dir: Path) -> None:
+    """Put the course manifest and lite/course-notice.js into the built site, and load the script
+    from the lab page (it runs beside JupyterLab, before any notebook is opened)."""
+    shutil.copy(site_dir / "mkteach-course.json", output / "mkteach-course.json")
+    shutil.copy(NOTICE, output / "mkteach-course.js")
+    page = output / "lab" / "index.html"
+    html = page.read_text()
+    tag = '<script src="../mkteach-course.js" defer></script>'
+    if tag not in html:
+        page.write_text(html.replace("</head>", f"    {tag}\n  </head>", 1))
 
 
 def site_size(path: Path) -> int:
@@ -395,6 +471,7 @@ def build() -> Path:
                           text=True)  # fmt: skip
     if done.returncode:
         raise BuildError(f"jupyter lite build failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
+    add_notice(OUTPUT, site_dir)
     size = site_size(OUTPUT)
     if size > MAX_SITE_MB * 1e6:
         raise BuildError(f"the site is {size / 1e6:.1f} MB, more than {MAX_SITE_MB} MB")

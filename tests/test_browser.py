@@ -151,11 +151,26 @@ def test_every_view_is_readable_and_compares_two_runs_in_jupyterlab(tmp_path, br
             assert board.locator(f".mkp-{view} .mkp-cell").count() == 2, view
         text = board.inner_text()
         assert "pentium, l3 kernel" in text and "pentium, mach kernel" in text
-        assert "every run on the same scale" in text  # the cost comparison
+        # Mach's steps dwarf L3's: each run gets its own cost scale, and the pane says so
+        assert "this run on its own scale" in text
+        scales = board.locator(".mkp-cost svg").evaluate_all("s => s.map(e => e.dataset.scale)")
+        assert scales[0] != scales[1]
+        board.get_by_role("button", name="cost scale: each run its own").click()
+        assert "every run on the same scale" in board.locator(".mkp-cost").inner_text()
+        scales = board.locator(".mkp-cost svg").evaluate_all("s => s.map(e => e.dataset.scale)")
+        assert scales[0] == scales[1]
 
         click(page, "⟲ reset")
         assert dashboard_step(page) == -1 and "Before the first step" in board.inner_text()
         assert "nothing mapped outside σ0 yet" in board.locator(".mkp-tree").inner_text()
+        click(page, "step ▶")  # creating a space: set-up, not anyone's kernel entry
+        assert "set-up" in board.locator(".mkp-readout").inner_text()
+        assert "set-up, not a kernel entry" in board.locator(".mkp-program").inner_text()
+        click(page, "▶▶ first kernel entry")
+        first = dashboard_step(page)
+        assert first > 1 and "set-up" not in board.locator(".mkp-readout").inner_text()
+        assert board.locator(".mkp-program .hl").count() >= 1  # a program line made it
+        click(page, "⟲ reset")
         for _ in range(14):
             click(page, "step ▶")
         assert dashboard_step(page) == 13  # app's first store faults: its pager is called
@@ -175,12 +190,52 @@ def test_every_view_is_readable_and_compares_two_runs_in_jupyterlab(tmp_path, br
         assert "mapped in this step" in tree and "σ0 is the root" in tree
         click(page, "◀ back")
         assert dashboard_step(page) == 15
+        overflow = board.locator(".mkp-program pre").evaluate_all(
+            "ps => ps.map(p => p.scrollWidth - p.clientWidth)"
+        )
+        assert overflow and max(overflow) <= 1  # program lines wrap: none is cut off
 
         page.locator(".mkp").first.get_by_role("button", name="play").click()
         page.wait_for_function("() => Number(document.querySelector('.mkp').dataset.step) > 16")
         click(page, "pause")
         screenshot_views(page, "jupyterlab")
         page.screenshot(path=str(SCREENSHOTS / "jupyterlab-dashboard.png"))
+        browser.check_no_widget_errors()
+
+
+def controls_in_view(page, board) -> bool:
+    """Return True when the dashboard's buttons are wholly inside the window."""
+    box, height = board.locator(".mkp-bar").bounding_box(), page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_the_controls_stay_in_reach_and_stepping_past_the_end_says_why(tmp_path, browser):
+    shutil.copy(HERE / "browser" / "views.ipynb", tmp_path / "views.ipynb")
+    page = browser.page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    with start_lab(tmp_path) as (url, token):
+        run_all_cells(page, url, token, "views.ipynb")
+        wait_for_dashboards(page)
+        board = page.locator(".mkp").first
+        # the last panel (the costs) in view: the buttons are still on screen, and work
+        board.locator(".mkp-cost").scroll_into_view_if_needed()
+        click(page, "◀ back")
+        assert controls_in_view(page, board) and board.locator(".mkp-cost").is_visible()
+        assert dashboard_step(page) == 27
+        assert board.bounding_box()["height"] <= 900  # the panels scroll inside it
+        board.locator(".mkp-hardware > summary").click()  # a panel folds away
+        assert not board.locator(".mkp-hardware .mkp-cell").first.is_visible()
+        click(page, "step ▶")
+        assert dashboard_step(page) == 28  # the last step of the run
+        click(page, "step ▶")  # past the end: every thread ended or waits
+        page.wait_for_function(
+            "() => (document.querySelector('.mkp .mkp-events').textContent || '')"
+            ".includes('Nothing more happens')",
+            timeout=1_000,
+        )
+        events = board.locator(".mkp-events").inner_text()
+        assert "Running one more step" not in events and "waits" in events
+        assert dashboard_step(page) == 28 and controls_in_view(page, board)
         browser.check_no_widget_errors()
 
 
@@ -255,6 +310,15 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
     assert replays and all(
         "application/vnd.jupyter.widget-view+json" not in o["data"] for o in replays
     )
+    # GitHub and nbviewer run no script: they show the picture stored in the replay's HTML
+    saved = "".join(replays[0]["data"]["text/html"])
+    assert "data:image/png;base64," in saved
+    still = browser.browser.new_page(java_script_enabled=False)
+    still.set_content(f"<html><body>{saved}</body></html>")
+    picture = still.locator(".mkteach-replay img")
+    assert picture.evaluate("i => i.complete && i.naturalWidth") > 600
+    assert still.locator(".mkp").count() == 0  # no player without JavaScript
+    still.close()
     from nbconvert import HTMLExporter
 
     html, _ = HTMLExporter().from_filename(str(notebook))
@@ -270,6 +334,7 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
         click(page, "◀ back")
         assert dashboard_step(page) == 26
         assert page.locator(".mkp-tree svg").count() == 2  # both runs
+        assert page.locator(".mkp img").count() == 0  # the player drew over the picture
         page.reload()
     assert page.locator("img").count() >= len(figures)  # the static figures
     assert browser.errors == []

@@ -474,3 +474,42 @@ def test_state_at_rebuilds_every_step_and_steps_back_and_forth_exactly():
     assert s.state_at(last).lookup("App", 8) is None
     with pytest.raises(KernelError):
         s.state_at(last + 1)
+
+
+def test_a_second_run_counts_its_own_steps_and_cycles_and_says_what_the_clock_shows():
+    from mkteach import System
+
+    def worker(t, server):
+        for i in range(3):
+            yield t.call(server, words=(i,))
+
+    def echo(t):
+        msg = yield t.wait()
+        while True:
+            msg = yield t.reply_and_wait(msg.sender, words=msg.words)
+
+    s = System(machine="486", kernel="l3")
+    srv = s.create_thread(s.create_space("S"), echo, name="echo")
+    s.create_thread(s.create_space("A"), worker, srv, name="w1")
+    first = s.run()
+    clock = s.cycles
+    s.create_thread(s.create_space("B"), worker, srv, name="w2")
+    second = s.run()
+    assert str(first).startswith(f"Done after {first.steps} steps ({clock:,} cycles).")
+    assert f"({s.cycles - clock:,} cycles)" in str(second)  # this run's cycles, not the clock's
+    assert f"The clock: {s.cycles:,} cycles after {s.steps} steps in all." in str(second)
+
+
+def test_a_failed_thread_is_named_once_in_the_summary():
+    from mkteach import System
+
+    def crash(t):
+        yield t.store(0, 1)
+        raise RuntimeError("boom")
+
+    s = System(machine="486", kernel="l3")
+    tid = s.create_thread(s.create_space("A"), crash, name="crash")
+    summary = s.run()
+    text = str(summary)
+    assert tid in summary.ended and "Failed: " in text  # still counted as ended in the data
+    assert text.count(str(tid)) == 1, text

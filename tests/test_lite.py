@@ -6,11 +6,18 @@ and 06 the test opens the notebook, runs the first cell as a student would, then
 the Pyodide kernel, and checks what a person would: no error output, no widget error, the
 figures drawn, the dashboard stepping, and not one request that tried to leave the site.
 A screenshot per chapter lands in build/screenshots/.
+
+Before any cell runs, the saved outputs read as in JupyterLab: 00-start's multi-line printed
+output line by line and its dashboard stepping, chapter 10's claims table a table, and the table
+of contents without an error. A student's saved copy that predates the course is announced, can
+be downloaded, and resets to the course's copy.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 from lab_server import WIDGET_ERRORS, chromium_missing
@@ -98,5 +105,132 @@ def test_a_chapter_runs_offline_in_the_browser(chapter, site_url, browser):
         print(f"{chapter}: kernel ready {run['kernel_ready_s']} s, first result "
               f"{run['first_result_s']} s, all cells {run['all_cells_s']} s")  # fmt: skip
         assert blocked == []  # nothing tried to leave 127.0.0.1
+    finally:
+        page.context.close()
+
+
+OPENED = """(path) => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    return !!(panel && panel.content && panel.content.widgets
+        && panel.content.widgets.length > 0 && panel.context && panel.context.isReady
+        && (!path || panel.context.path === path));
+}"""
+
+
+OPEN = "(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => 1)"
+
+
+def open_notebook(page, url: str, notebook: str) -> None:
+    """Open `notebook` in the site (no cell run) and wait until it is shown: the site is loaded
+    first if the page does not show it yet, else the notebook is opened as a student would."""
+    if page.url.startswith(url) and page.evaluate("() => !!window.jupyterapp"):
+        page.evaluate(OPEN, notebook)
+    else:
+        page.goto(f"{url}/lab/index.html?path={notebook}", timeout=300_000)
+    page.wait_for_function(OPENED, arg=notebook, timeout=300_000, polling=200)
+
+
+SHOWN_OUTPUT = """async ([kind, mime, what]) => {
+    // the first saved output of `kind` (a stream, or a mime type), scrolled into view (the
+    // notebook draws only the cells on screen): its drawn text, or HTML if `what` says so
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const has = (o) => kind === 'stream' ? o.output_type === 'stream'
+        && String(o.text).split('\\n').length > 3 : !!(o.data && o.data[kind]);
+    const index = notebook.widgets.findIndex(c => c.model.type === 'code'
+        && c.model.outputs.toJSON().some(has));
+    if (index < 0) return '';
+    const selector = `.jp-OutputArea-output[data-mime-type="${mime}"]`;
+    for (let i = 0; i < 300; i++) {  // until it is drawn (the notebook may still lay out)
+        if (i % 10 === 0) await notebook.scrollToItem(index, 'start');
+        const node = notebook.widgets[index].node.querySelector(selector);
+        if (node && node.innerText) return what === 'html' ? node.innerHTML : node.innerText;
+        await new Promise(r => setTimeout(r, 100));
+    }
+    return '';
+}"""
+
+
+def test_saved_outputs_render_as_in_jupyterlab_before_any_cell_runs(site_url, browser):
+    blocked: list[str] = []
+    page = offline_page(browser, blocked)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        open_notebook(page, site_url, "00-start.ipynb")
+        text = page.evaluate(SHOWN_OUTPUT, ["stream", "application/vnd.jupyter.stdout"])
+        lines = text.splitlines()
+        assert len(lines) > 3, text  # a multi-line printed output, line by line
+        assert [line for line in lines if line.startswith(",")] == []
+        # the saved dashboard's replay steps: the course's notebooks are trusted
+        page.wait_for_selector(".mkp[data-step]", timeout=60_000)
+        page.get_by_role("button", name="◀ back").first.click()
+        before = page.evaluate(READOUT)
+        page.get_by_role("button", name="step ▶").first.click()
+        page.wait_for_function(f"() => ({READOUT})() === {before + 1}")
+        page.evaluate("() => window.jupyterapp.commands.execute('toc:show-panel')")
+        page.wait_for_selector(".jp-TableOfContents-tree, .jp-TableOfContents-content",
+                               timeout=30_000)  # fmt: skip
+        open_notebook(page, site_url, "10-conclusions.ipynb")
+        html = page.evaluate(SHOWN_OUTPUT, ["text/markdown", "text/markdown", "html"])
+        assert "<table" in html and "claim" in html and html.count("<tr") > 5  # a table
+        page.wait_for_timeout(1_000)  # the table of contents follows the new notebook
+        assert [e for e in errors if "replace is not a function" in e] == []
+        assert errors == []
+        assert page.evaluate("() => document.body.dataset.mkteachCourse") == "current"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "lite-10-before-running.png"))
+        assert blocked == []
+    finally:
+        page.context.close()
+
+
+SAVE_OLD_COPY = """async () => {
+    const contents = window.jupyterapp.serviceManager.contents;
+    const path = '02-address-spaces.ipynb';
+    const model = await contents.get(path, {content: true});
+    const nb = model.content;
+    nb.metadata.mkteach.course = {version: '0.0.1+before', notebook: 'before'};
+    nb.cells[0].source = 'MY OWN NOTE\\n' + nb.cells[0].source;
+    await contents.save(path, {type: 'notebook', format: 'json', content: nb});
+}"""
+
+STORED_02 = """async () => {
+    const model = await window.jupyterapp.serviceManager.contents.get(
+        '02-address-spaces.ipynb', {content: true});
+    return {stamp: model.content.metadata.mkteach.course, first: model.content.cells[0].source};
+}"""
+
+
+def test_a_course_update_over_a_saved_copy_is_announced_and_resets(site_url, browser):
+    blocked: list[str] = []
+    page = offline_page(browser, blocked)
+    try:
+        open_notebook(page, site_url, "00-start.ipynb")
+        page.wait_for_function("() => document.body.dataset.mkteachCourse === 'current'")
+        assert page.locator("#mkteach-course-notice").count() == 0
+        # the student saved 02 from an earlier version of the course (stamped so), with a note
+        page.evaluate(SAVE_OLD_COPY)
+        page.reload()
+        notice = page.locator("#mkteach-course-notice")
+        notice.wait_for(timeout=120_000)
+        assert "predates the course" in notice.inner_text()
+        assert "02-address-spaces.ipynb" in notice.inner_text()
+        with page.expect_download() as download:  # one click: every notebook, theirs as saved
+            notice.get_by_role("button", name="Download my notebooks").click()
+        archive = zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read()))
+        names = archive.namelist()
+        assert "02-address-spaces.ipynb" in names and "exercises/ex02-address-spaces.ipynb" in names
+        manifest = json.loads((SITE / "mkteach-course.json").read_text())
+        assert len(names) == len(manifest["notebooks"])
+        assert "MY OWN NOTE" in archive.read("02-address-spaces.ipynb").decode()
+        notice.get_by_role("button", name="Reset to the course's copy").click()
+        page.wait_for_function("() => document.body.dataset.mkteachCourse === 'current'",
+                               timeout=300_000)  # fmt: skip
+        assert page.locator("#mkteach-course-notice").count() == 0
+        page.wait_for_function(OPENED, arg="00-start.ipynb", timeout=300_000, polling=200)
+        stored = page.evaluate(STORED_02)
+        assert stored["stamp"]["notebook"] == manifest["notebooks"]["02-address-spaces.ipynb"]
+        assert "MY OWN NOTE" not in stored["first"]
+        assert blocked == []
     finally:
         page.context.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, TypeVar
 
 from ..errors import InvalidArgument, KernelError
@@ -56,6 +56,8 @@ class RunSummary:
     blocked: tuple[Blocked, ...]
     failed: tuple[Failed, ...]
     ended: tuple[ThreadId, ...]
+    run_cycles: int | None = None  # the cycles this run's steps took (None: as `cycles`)
+    total_steps: int | None = None  # the steps taken since the system began (None: `steps`)
 
     def __str__(self) -> str:
         head = {
@@ -63,9 +65,15 @@ class RunSummary:
             "deadlock": "Deadlock",
             "max_steps": "Stopped at the step budget",
         }[self.reason]
-        parts = [f"{head} after {self.steps} steps ({self.cycles:,} cycles)."]
-        if self.ended:
-            parts.append(f"Ended: {', '.join(map(str, self.ended))}.")
+        run_cycles = self.cycles if self.run_cycles is None else self.run_cycles
+        parts = [f"{head} after {self.steps} steps ({run_cycles:,} cycles)."]
+        if run_cycles != self.cycles:  # earlier runs: say what the clock shows, counted alike
+            total = self.steps if self.total_steps is None else self.total_steps
+            parts.append(f"The clock: {self.cycles:,} cycles after {total} steps in all.")
+        failed = {f.thread for f in self.failed}
+        ended = [t for t in self.ended if t not in failed]  # a failed thread is said once
+        if ended:
+            parts.append(f"Ended: {', '.join(map(str, ended))}.")
         stuck = [b for b in self.blocked if not b.idle]
         idle = [b for b in self.blocked if b.idle]
         if stuck and self.reason == "deadlock":
@@ -264,13 +272,13 @@ class Executor:
         """Step until nothing can happen or `max_steps` steps were taken; return a summary."""
         if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
             raise InvalidArgument(f"max_steps must be a non-negative int, not {max_steps!r}")
-        taken = 0
+        taken, start = 0, self.cycles
         with collector_paused():
             while taken < max_steps and self.step():
                 taken += 1
-        if taken == max_steps and self.has_work():
-            return self.summary("max_steps", taken)
-        return self.summary(None, taken)
+        reason = "max_steps" if taken == max_steps and self.has_work() else None
+        return replace(self.summary(reason, taken), run_cycles=self.cycles - start,
+                       total_steps=self.steps)  # fmt: skip
 
     def has_work(self) -> bool:
         """Return True while some step can still happen."""

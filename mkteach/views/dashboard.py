@@ -1,7 +1,8 @@
 """`dashboard(system)`: every view of one run (or two side by side), stepped in the browser.
 
 The dashboard is one widget whose state is a replay of a window of steps (replay.py); the
-page draws each step from it (player.js), so stepping needs no kernel round trip, Voila shows
+page draws each step from it (the ES modules in player/, bundled by bundle.py), so stepping
+needs no kernel round trip, Voila shows
 it filled at once, and a notebook saved with its outputs still steps (its HTML output is a
 self-contained replay). The Python side keeps a `Stepper` and the plotly views for code:
 `board.stepper.go(5)` moves the page too, and `board.figures(5)` returns static figures.
@@ -16,10 +17,11 @@ import anywidget
 import plotly.graph_objects as go
 import traitlets
 
+from .bundle import widget_esm
 from .cost import CostView
 from .hardware import HardwareView
 from .ipc import IpcFlowView
-from .replay import HTML_WINDOW, PLAYER_JS, WINDOW, RunData, replay_data, replay_html, run_label
+from .replay import HTML_WINDOW, WINDOW, RunData, replay_data, replay_html, run_label
 from .stepper import Stepper
 from .tree import MappingTreeView
 
@@ -32,7 +34,7 @@ class Dashboard(anywidget.AnyWidget):
     With `compare`, every view shows both runs side by side at the same step.
     """
 
-    _esm = PLAYER_JS
+    _esm = widget_esm()
     step = traitlets.Int(-1).tag(sync=True)
     data = traitlets.Dict().tag(sync=True)
 
@@ -52,7 +54,7 @@ class Dashboard(anywidget.AnyWidget):
         self.cost = CostView(system, compare, labels=tuple(self.labels))
         self.views = [self.tree, self.ipc, self.hardware, self.cost]
         last = self.last
-        super().__init__(step=last, data=replay_data(self.runs, last, self.labels))
+        super().__init__(step=last, data=self._replay(last))
         self.stepper = Stepper(system, self.views + [self])
         self.observe(self._moved_in_page, names="step")
         self.on_msg(self._message)
@@ -67,10 +69,18 @@ class Dashboard(anywidget.AnyWidget):
         data = self.data
         if not data["lo"] <= step <= data["hi"] or data["last"] != self.last:
             with self.hold_sync():
-                self.data = replay_data(self.runs, step, self.labels)
+                self.data = self._replay(step)
                 self.step = step
         else:
             self.step = step
+
+    def _replay(self, step: int, size: int = WINDOW) -> dict:
+        """Return the replay of the window around `step`, with where the set-up ends ("first":
+        the first kernel entry) and, when nothing more can happen, why ("end")."""
+        data = replay_data(self.runs, step, self.labels, size=size)
+        data["first"] = first_entry(self.systems)
+        data["end"] = end_note(self.systems)
+        return data
 
     def _moved_in_page(self, change: dict) -> None:
         """Follow a step made in the page with the Python-side stepper."""
@@ -83,8 +93,12 @@ class Dashboard(anywidget.AnyWidget):
             self.stepper.go(int(content["want"]))
             self.update(self.stepper.current)
         elif content.get("run"):
+            before = self.system.steps
             self.stepper.step()
             self.update(self.stepper.current)
+            if self.system.steps == before:  # nothing could run: say why at once
+                self.data = {**self.data, "end": end_note(self.systems)}
+                self.send({"note": f"Nothing more happens: {self.data['end']}"})
 
     def figures(self, step: int | None = None) -> list[go.Figure]:
         """Return static figures of every view after `step` (default: the last step)."""
@@ -96,7 +110,7 @@ class Dashboard(anywidget.AnyWidget):
         if self.last < WINDOW:
             data = {**self.data, "step": self.step}
         else:
-            data = replay_data(self.runs, self.step, self.labels, size=HTML_WINDOW)
+            data = self._replay(self.step, size=HTML_WINDOW)
         return replay_html(data, f"mkteach-replay-{next(_ids)}")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | dict:
@@ -113,6 +127,40 @@ class Dashboard(anywidget.AnyWidget):
         metadata = dict(metadata or {})
         metadata["mkteach"] = {"replay": True}
         return data, metadata
+
+
+def first_entry(systems: list[Any]) -> int | None:
+    """Return the first step of any run that is a kernel entry, not set-up (a step a program
+    line made, or one that cost cycles), or None if there is none yet."""
+    firsts = []
+    for s in systems:
+        locations = s.executor.locations
+        made = next((n for n, where in enumerate(locations) if where is not None), None)
+        costly = next((e.step for e in s.trace if e.cycles), None)
+        found = [n for n in (made, costly) if n is not None]
+        if found:
+            firsts.append(min(found))
+    return min(firsts) if firsts else None
+
+
+def end_note(systems: list[Any]) -> str | None:
+    """Return why nothing more can happen in the runs ("every thread ended", or who waits for
+    what), or None while some run can still take a step."""
+    notes = []
+    for s in systems:
+        if s.executor.has_work():
+            return None
+        groups: dict[str, list[str]] = {}
+        for b in s.executor.summary(None, 0).blocked:
+            groups.setdefault(b.waits_for, []).append(str(b.thread))
+        waits = "; ".join(
+            f"{', '.join(names)} {'waits' if len(names) == 1 else 'wait'} ({why})"
+            for why, names in groups.items()
+        )
+        notes.append(f"every thread ended or waits: {waits}" if waits else "every thread ended")
+    if len(set(notes)) > 1:
+        return " / ".join(f"{run_label(s)}: {n}" for s, n in zip(systems, notes, strict=True)) + "."
+    return notes[0] + "."
 
 
 def dashboard(

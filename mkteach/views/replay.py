@@ -17,6 +17,7 @@ from typing import Any
 
 from ..hw import kernels as k
 from ..kernel import deltas as d
+from .bundle import standalone_js
 from .common import CAUSE_COLOURS, KIND_COLOURS, events_until
 from .hardware import OWNER_COLOURS
 from .ipc import MESSAGE_KINDS, message_label
@@ -24,7 +25,7 @@ from .tree import NODE_KINDS, MappingTreeView
 
 WINDOW = 2_000  # steps of data the live dashboard holds at a time
 HTML_WINDOW = 500  # steps a long run's saved HTML replay holds (a shorter run: all of it)
-PLAYER_JS = Path(__file__).with_name("player.js")
+PLAYER_JS = Path(__file__).with_name("player")  # the player's ES modules (bundle.py)
 
 
 def run_label(system: Any) -> str:
@@ -275,7 +276,7 @@ def replay_html(data: dict, element_id: str) -> str:
     """Return a self-contained HTML fragment (the data and the player's code) that steps
     through `data` in any browser, with no kernel and nothing fetched."""
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    code = PLAYER_JS.read_text().split("// -- anywidget --")[0]
+    code = standalone_js()
     note = html.escape(f"A replay of {len(data['runs'])} run(s), steps 0 to {data['last']}")
     return (
         f'<div id="{element_id}" class="mkteach-replay">{note}: it steps once its script runs'
