@@ -21,6 +21,8 @@ Measured here, side by side:
   the dashboard sent (target at 100,000 steps: 2 MB).
 - course: wall time of the whole notebook suite under nbval (target: under 3 minutes on 2 cores),
   whatever notebooks/ holds when it runs.
+- grading: the red team's batch (tests/test_grading_redteam.py: an honest student, a blank one and
+  every cheating attempt, two sandboxes at a time): its wall time (target: under 120 s).
 - lite: the JupyterLite site (`make lite`, built first if missing): its size (target: at most
   80 MB) and, in headless Chromium with no network and a fresh browser context each time, the
   time from opening 00-start until its first cell has run and shown its result (target: at most
@@ -516,6 +518,52 @@ def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
     }
 
 
+# -- 6. Grading: the red-team batch -------------------------------------------------------------
+
+
+def bench_grading(jobs: int = 2) -> dict:
+    """Return the wall time of grading the red team's batch (tests/test_grading_redteam.py: an
+    honest and a blank student and every cheating attempt, `jobs` sandboxes at a time)."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_grading_redteam as rt
+
+    from mkteach.grading import grade, release
+
+    with tempfile.TemporaryDirectory(prefix="mkteach-bench-grading-") as tmp:
+        course = Path(tmp) / "course"
+        shutil.copytree(ROOT / "exercises", course / "source")
+        copy = release(course / "source", course / "released")[1]
+        students = {"alice": rt.cases.answered(rt.cases.EX02), "bob": rt.cases.read_copy(copy)}
+        rt.cases.set_student(students["alice"], "alice")
+        for name, code in rt.attacks(course).items():
+            students[name] = rt.cases.insert_after(rt.cases.read_copy(copy), "ex02-q3-answer", code)
+        paths = []
+        for name, nb in students.items():
+            path = course / "submitted" / name / "ex02" / rt.NOTEBOOK
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(nb), encoding="utf-8")
+            paths.append(path)
+        start = time.perf_counter()
+        results = grade(paths, course / "source", course / "grades.csv",
+                        feedback_dir=course / "feedback", cell_timeout=10, total_timeout=40,
+                        jobs=jobs)  # fmt: skip
+        seconds = time.perf_counter() - start
+        time.sleep(4)  # the detached writers wanted 3 s; let them fail inside their sandboxes
+    points = {r.student: r.total for r in results}
+    return {
+        "students": len(paths),
+        "jobs": jobs,
+        "batch_s": round(seconds, 1),
+        "target_s": 120,
+        "target_met": seconds < 120,
+        "honest_points": points["alice"],
+        "attack_points": sum(v for k, v in points.items() if k not in ("alice", "bob")),
+        "cpus": os.cpu_count(),
+    }
+
+
 # -- running ----------------------------------------------------------------------------------
 
 SECTIONS: dict[str, Callable[[], dict]] = {
@@ -525,6 +573,7 @@ SECTIONS: dict[str, Callable[[], dict]] = {
     "views": bench_views,
     "course": bench_course,
     "lite": bench_lite,
+    "grading": bench_grading,
 }
 
 

@@ -329,12 +329,10 @@ def batch(tmp_path_factory):
         digest(course / "source"),
         (course / "submitted" / "alice" / "ex02" / NOTEBOOK).read_bytes(),
     )
-    started = time.monotonic()
     results = grade(
         paths, course / "source", course / "grades.csv", feedback_dir=course / "feedback",
         cell_timeout=10, total_timeout=40, jobs=2,
     )  # fmt: skip
-    took = time.monotonic() - started
     csv_text = (course / "grades.csv").read_text()
     time.sleep(4)  # the detached writers wanted 3 s
     return {
@@ -342,7 +340,6 @@ def batch(tmp_path_factory):
         "course": course,
         "before": before,
         "csv": csv_text,
-        "took": took,
         "left": sandbox_processes(),
         "alone": grade([paths[0]], course / "source", cell_timeout=10, total_timeout=40)[0],
     }
@@ -433,7 +430,3 @@ except OSError as e:
     assert seen["uid"] >= FIRST_UID and seen["net"] in ("OSError", "ConnectionRefusedError")
     assert max(seen["pids"]) < 20  # its own few processes, none of the host's
     assert not [k for k in seen["env"] if "TOKEN" in k or "KEY" in k or k.startswith("MKTEACH")]
-
-
-def test_the_batch_takes_seconds_not_minutes(batch):
-    assert batch["took"] < 120, batch["took"]
