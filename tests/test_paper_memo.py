@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from mkteach.errors import InvalidArgument
+from mkteach.hw.profiles import PROFILES
 from mkteach.paper import workloads as w
 from mkteach.paper.memo import frozen, remembered
 
@@ -44,12 +45,22 @@ def test_the_alias_of_a_machine_shares_its_results():
     assert len(calls) == 1
 
 
-def test_overrides_of_another_machine_share_its_results():
+def test_overrides_of_another_machine_or_to_the_default_share_its_results():
     calls: list = []
     workload = counting(calls)
     workload("i486", {}, "l3")
     workload("i486", R2000, "l3")
+    workload("i486", {"i486": {"tlb_miss_cycles": PROFILES["i486"].tlb_miss_cycles}}, "l3")
     assert len(calls) == 1
+
+
+def test_a_whole_number_where_the_default_is_a_fraction_is_measured_anew():
+    calls: list = []
+    workload = counting(calls)
+    assert PROFILES["pentium"].cpi == 1.0
+    workload("pentium", {}, "l3")
+    workload("pentium", {"pentium": {"cpi": 1}}, "l3")  # equal, but cycles come out as ints
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize(

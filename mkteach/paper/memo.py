@@ -40,7 +40,8 @@ def remembered(workload: Workload) -> Workload:
 
     The workload's first two parameters are the machine's name and the overrides, and it reads
     only that machine's overrides (as every workload of workloads.py does: `machine(name,
-    overrides)`). The key holds the profile they resolve to, so "486" and "i486" share results,
+    overrides)`). The key holds the profile they resolve to (every parameter, with its type), so
+    "486" and "i486" share results, as do an override to a parameter's default value and none,
     overrides of other machines do not matter, and a changed profile table is not answered
     from a stale result.
     `workload.forget()` empties the kept results; `workload.__wrapped__` always measures.
@@ -50,8 +51,8 @@ def remembered(workload: Workload) -> Workload:
     @functools.wraps(workload)
     def measure(name: str, overrides: dict, *args: Any, **kwargs: Any) -> Any:
         try:
-            own = overrides.get(name, {})
-            key = (profile(name, **own), frozen(own), frozen(args), frozen(kwargs))
+            machine = repr(profile(name, **overrides.get(name, {})))  # 1 and 1.0 differ here
+            key = (machine, frozen(args), frozen(kwargs))
             hash(key)
         except Exception:  # not keyable, or bad input: the workload says what is wrong
             return workload(name, overrides, *args, **kwargs)
