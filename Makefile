@@ -43,11 +43,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The unit tests include tests/test_lite.py, which runs chapters in the JupyterLite build.
-# Two workers (the machines here have two cores); a test file's tests stay on one worker. Tests
-# that measure time (marked serial) run afterwards, alone.
+# Two workers (the machines here have two cores); a test file's tests stay on one worker. No
+# test measures time (timings are `make bench`'s), so every test runs in parallel.
 unit: $(STAMP) $(LITE_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
-	$(BIN)/python -m pytest -m serial
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 nbval: $(STAMP)
 	rm -rf $(JUPYTER_TMP) && mkdir -p $(JUPYTER_TMP)/ipython

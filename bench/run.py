@@ -9,7 +9,8 @@ Measured here, side by side:
   trace, against a SimPy ping-pong of the same shape (two processes, two stores) in the same run.
   Targets: kernel alone >= 0.3x SimPy's message rate, full model >= 0.15x.
 - scale: a 100k-step ping-pong: memory per step (target <= 1 KB), and the slowest of 20 jumps of
-  state_at / hardware_at to random steps, the first included (target <= 20 ms).
+  state_at / hardware_at to random steps, the first included, and of 5 jumps from the last step
+  to one of the first 1,024 (before the first checkpoint) (target <= 20 ms).
 - mapdb: building a derivation tree of 10k / 50k / 100k mappings, flushing a subtree of half of
   them, and flushing a fixed subtree of 1,000 while the total grows; through the Kernel directly
   (map and flush only: no executor, no trace, no hardware) and through System (every map and flush
@@ -21,10 +22,16 @@ Measured here, side by side:
   the dashboard sent (target at 100,000 steps: 2 MB).
 - course: wall time of the whole notebook suite under nbval (target: under 3 minutes on 2 cores),
   whatever notebooks/ holds when it runs.
+- chapters: each chapter top to bottom in a fresh CPython kernel (target: 10 s each on a quiet
+  machine), with the kernel's CPU seconds; `import mkteach.views` in a fresh Python (target:
+  0.5 s; plotly, networkx and nbformat wait for the first figure) and the first and a second
+  `paper.claims()` (its workloads are remembered).
 - lite: the JupyterLite site (`make lite`, built first if missing): its size (target: at most
   80 MB) and, in headless Chromium with no network and a fresh browser context each time, the
   time from opening 00-start until its first cell has run and shown its result (target: at most
   20 s on 2 cores), with the kernel's start and the time to run every cell.
+- grading: the red team's batch (tests/test_grading_redteam.py: an honest student, a blank one and
+  every cheating attempt, two sandboxes at a time): its wall time (target: under 120 s).
 
 - grading: one `grade` batch of 100 submissions with `jobs=2` in a course folder of its own:
   honest, blank and wrong students of ex02 and ex03, 5 pagers that hang without yielding and 5
@@ -218,10 +225,20 @@ def bench_scale(steps: int = 100_000, jumps: int = 20) -> dict:
                 start = time.perf_counter()
                 getattr(s, what)(step)
                 worst[what] = max(worst[what], (time.perf_counter() - start) * 1000)
+        early = {"state_at": 0.0, "hardware_at": 0.0}  # from the last step to one of the first
+        for _ in range(jumps // 4):
+            step = pick.randrange(min(s.steps, 1024))
+            for what in early:
+                getattr(s, what)(s.steps - 1)
+                start = time.perf_counter()
+                getattr(s, what)(step)
+                early[what] = max(early[what], (time.perf_counter() - start) * 1000)
         out[name] = {
             "bytes_per_step": round(used / s.steps),
             "state_at_worst_ms": round(worst["state_at"], 2),
             "hardware_at_worst_ms": round(worst["hardware_at"], 2),
+            "state_at_first_1024_worst_ms": round(early["state_at"], 2),
+            "hardware_at_first_1024_worst_ms": round(early["hardware_at"], 2),
         }
     return out
 
@@ -486,6 +503,93 @@ def read_junit(path: Path) -> list[tuple[str, str, float, bool]]:
     return cells
 
 
+# -- 4b. Each chapter top to bottom, and what a chapter waits for -----------------------------
+
+
+def run_chapter(path: Path, env: dict[str, str]) -> dict:
+    """Return the seconds a fresh kernel takes to start and to run every cell of the notebook
+    at `path` top to bottom, and the kernel's CPU seconds for the cells (less load-sensitive)."""
+    import nbformat
+    import psutil
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False)
+    start = time.perf_counter()
+    with client.setup_kernel(cwd=str(path.parent), env=env):
+        kernel = psutil.Process(client.km.provisioner.process.pid)  # type: ignore[union-attr]
+        ready = time.perf_counter()
+        cpu_before = sum(kernel.cpu_times()[:2])
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        cells = time.perf_counter() - ready
+        cpu = sum(kernel.cpu_times()[:2]) - cpu_before
+    return {"kernel_start_s": round(ready - start, 2), "cells_s": round(cells, 2),
+            "cells_cpu_s": round(cpu, 2)}  # fmt: skip
+
+
+def import_seconds(module: str, repeat: int = 5) -> dict:
+    """Return the median wall and CPU seconds of `import module` in a fresh Python, and which
+    of plotly, networkx, nbformat and anywidget that import loads."""
+    probe = (
+        "import resource, sys, time\n"
+        "t = time.perf_counter()\n"
+        f"import {module}\n"
+        "wall = time.perf_counter() - t\n"
+        "r = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'plotly', 'networkx', 'nbformat', 'anywidget'})\n"
+        "print(wall, r.ru_utime + r.ru_stime, ','.join(heavy))"
+    )
+    walls, cpus, loaded = [], [], ""
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             check=True).stdout.split()  # fmt: skip
+        walls.append(float(out[0]))
+        cpus.append(float(out[1]))  # the whole process: the interpreter's start included
+        loaded = out[2] if len(out) > 2 else ""
+    return {"wall_s": median(walls), "process_cpu_s": median(cpus), "loads": loaded}
+
+
+def claims_seconds() -> dict:
+    """Return the seconds of the first `paper.claims()` in a fresh Python and of a second
+    call in the same process (its workloads remembered)."""
+    probe = (
+        "import time\nfrom mkteach import paper\n"
+        "t = time.perf_counter(); first = paper.claims(); a = time.perf_counter() - t\n"
+        "t = time.perf_counter(); again = paper.claims(); b = time.perf_counter() - t\n"
+        "assert first == again\nprint(a, b)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    return {"first_s": round(float(out[0]), 2), "second_s": round(float(out[1]), 3)}
+
+
+def bench_chapters(target_s: float = 10.0) -> dict:
+    """Return each chapter's time top to bottom in a fresh CPython kernel (target: at most
+    `target_s` each on a quiet machine), the cost of `import mkteach.views` (target: 0.5 s)
+    and of `paper.claims()` first and again."""
+    per_chapter = {}
+    with tempfile.TemporaryDirectory(prefix="mkteach-bench-") as tmp:
+        env = jupyter_env(Path(tmp) / "jupyter")
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            print(f"bench: chapters: {path.name}", file=sys.stderr, flush=True)
+            per_chapter[path.stem] = run_chapter(path, env)
+    slowest = max(per_chapter.items(), key=lambda kv: kv[1]["cells_s"])
+    views = import_seconds("mkteach.views")
+    return {
+        "per_chapter": per_chapter,
+        "total_cells_s": round(sum(c["cells_s"] for c in per_chapter.values()), 1),
+        "slowest": slowest[0],
+        "target_s": target_s,
+        "target_met": slowest[1]["cells_s"] <= target_s,
+        "import_views": {**views, "target_s": 0.5, "target_met": views["wall_s"] <= 0.5},
+        "import_mkteach": import_seconds("mkteach"),
+        "claims": claims_seconds(),
+        "cpus": os.cpu_count(),
+    }
+
+
 # -- 5. The course in the browser (JupyterLite) ------------------------------------------------
 
 
@@ -518,6 +622,52 @@ def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
         "all_cells_s": statistics.median(r["all_cells_s"] for r in runs),
         "runs": runs,
         "requests_blocked": len(blocked),
+        "cpus": os.cpu_count(),
+    }
+
+
+# -- 6. Grading: the red-team batch -------------------------------------------------------------
+
+
+def bench_grading(jobs: int = 2) -> dict:
+    """Return the wall time of grading the red team's batch (tests/test_grading_redteam.py: an
+    honest and a blank student and every cheating attempt, `jobs` sandboxes at a time)."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_grading_redteam as rt
+
+    from mkteach.grading import grade, release
+
+    with tempfile.TemporaryDirectory(prefix="mkteach-bench-grading-") as tmp:
+        course = Path(tmp) / "course"
+        shutil.copytree(ROOT / "exercises", course / "source")
+        copy = release(course / "source", course / "released")[1]
+        students = {"alice": rt.cases.answered(rt.cases.EX02), "bob": rt.cases.read_copy(copy)}
+        rt.cases.set_student(students["alice"], "alice")
+        for name, code in rt.attacks(course).items():
+            students[name] = rt.cases.insert_after(rt.cases.read_copy(copy), "ex02-q3-answer", code)
+        paths = []
+        for name, nb in students.items():
+            path = course / "submitted" / name / "ex02" / rt.NOTEBOOK
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(nb), encoding="utf-8")
+            paths.append(path)
+        start = time.perf_counter()
+        results = grade(paths, course / "source", course / "grades.csv",
+                        feedback_dir=course / "feedback", cell_timeout=10, total_timeout=40,
+                        jobs=jobs)  # fmt: skip
+        seconds = time.perf_counter() - start
+        time.sleep(4)  # the detached writers wanted 3 s; let them fail inside their sandboxes
+    points = {r.student: r.total for r in results}
+    return {
+        "students": len(paths),
+        "jobs": jobs,
+        "batch_s": round(seconds, 1),
+        "target_s": 120,
+        "target_met": seconds < 120,
+        "honest_points": points["alice"],
+        "attack_points": sum(v for k, v in points.items() if k not in ("alice", "bob")),
         "cpus": os.cpu_count(),
     }
 
@@ -645,6 +795,7 @@ SECTIONS: dict[str, Callable[[], dict]] = {
     "mapdb": bench_mapdb,
     "views": bench_views,
     "course": bench_course,
+    "chapters": bench_chapters,
     "lite": bench_lite,
     "grading": bench_grading,
 }

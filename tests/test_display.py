@@ -2,6 +2,8 @@
 plotly's mime bundle, the same one JupyterLab's kernel sends, through IPython's display.
 
 The nbformat-less kernel is a fresh Python in which importing nbformat fails, as in JupyterLite.
+Where nbformat is installed, plotly's renderers (which import it: seconds) wait for the first
+figure mkteach draws; `import mkteach.views` alone imports neither plotly nor nbformat.
 """
 
 from __future__ import annotations
@@ -58,8 +60,20 @@ def test_the_renderer_sends_exactly_plotlys_own_mime_bundle():
 
 
 def test_with_nbformat_installed_plotlys_default_is_left_alone():
-    assert NAME in pio.renderers  # registered by `import mkteach.views`
+    a_figure()
+    assert NAME in pio.renderers  # registered when mkteach draws a figure
     assert pio.renderers.default != NAME
+
+
+def test_importing_the_views_leaves_plotly_networkx_and_nbformat_for_the_first_figure():
+    probe = (
+        "import sys\nimport mkteach.views\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'networkx', 'nbformat'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_without_nbformat_show_displays_the_figure_through_ipython():

@@ -2,7 +2,8 @@
 
 Each function builds a fresh machine (or a whole System), runs a workload through it and returns
 what the model measured: cycles charged by cause, misses, bytes. Nothing here knows the paper's
-values.
+values. A workload's result depends only on its machine, the overrides and its arguments, so
+each is measured once per process (`@remembered`, memo.py) and handed back as a copy after.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..hw.machine import Machine
 from ..hw.profiles import profile
 from ..kernel.ids import ThreadId
 from ..programs import client, echo_server
+from .memo import remembered
 
 Overrides = dict[str, dict[str, Any]]
 CLIENT = ThreadId(2, 0, 0, "client")
@@ -33,6 +35,7 @@ def charges(m: Machine, action: Callable[[], None]) -> dict[str, int]:
     return dict(m.take_costs())
 
 
+@remembered
 def kernel_call(name: str, overrides: Overrides, kernel: str) -> tuple[dict, dict]:
     """Return (warm, cold) charges of a null kernel call: cold on empty TLB and caches."""
     m = machine(name, overrides, kernel)
@@ -42,6 +45,7 @@ def kernel_call(name: str, overrides: Overrides, kernel: str) -> tuple[dict, dic
     return warm, cold
 
 
+@remembered
 def tlb_refill_after_switch(name: str, overrides: Overrides) -> int:
     """Return the TLB-miss cycles to refill a working set that fills the TLBs, after a switch.
 
@@ -64,6 +68,7 @@ def tlb_refill_after_switch(name: str, overrides: Overrides) -> int:
     return charges(m, touch).get("tlb_miss", 0)
 
 
+@remembered
 def conventional_switch(name: str, overrides: Overrides, pages: int) -> int:
     """Return the cycles of a switch between large spaces that then touches `pages` pages.
 
@@ -85,6 +90,7 @@ def conventional_switch(name: str, overrides: Overrides, pages: int) -> int:
     return sum(got.get(cause, 0) for cause in ("as_switch", "trap_exit", "tlb_miss"))
 
 
+@remembered
 def small_space_switches(name: str, overrides: Overrides, route: list[int], small: set[int]):
     """Return the charges of switching along `route` (space ids), `small` ones being small."""
     m = machine(name, overrides)
@@ -94,6 +100,7 @@ def small_space_switches(name: str, overrides: Overrides, route: list[int], smal
     return charges(m, lambda: [m.switch_space(s) for s in route[1:]])
 
 
+@remembered
 def ipc_footprint(name: str, overrides: Overrides, kernel: str) -> int:
     """Return the bytes of cache lines one short IPC's kernel path touches (cold cache)."""
     m = machine(name, overrides, kernel)
@@ -104,6 +111,7 @@ def ipc_footprint(name: str, overrides: Overrides, kernel: str) -> int:
     return lines * m.profile.cache_line
 
 
+@remembered
 def tcb_conflict_free(name: str, overrides: Overrides, align: int | None, slots: int = 64) -> float:
     """Return the fraction of pairs of distinct TCBs whose hot lines fit the cache together.
 
@@ -132,6 +140,7 @@ def tcb_conflict_free(name: str, overrides: Overrides, align: int | None, slots:
     return fits / total
 
 
+@remembered
 def ping_pong(name: str, overrides: Overrides, kernel: str, rounds: int = 40) -> dict[str, float]:
     """Return steady-state cycles of one short IPC and of one RPC between two spaces."""
     from ..system import System
@@ -147,6 +156,7 @@ def ping_pong(name: str, overrides: Overrides, kernel: str, rounds: int = 40) ->
     return {"ipc_cycles": ipc, "rpc_us": 2 * ipc / s.profile.clock_mhz}
 
 
+@remembered
 def mcpi(name: str, overrides: Overrides, kernel: str, rounds: int = 8) -> float:
     """Return memory cycles per instruction of a user program that calls a server now and then.
 

@@ -10,7 +10,7 @@ also renders statically: `view.figure(step)` is a plain plotly figure.
 
 from .cost import CostView
 from .dashboard import Dashboard, dashboard
-from .display import register as _register_renderer
+from .display import register_when_needed as _register_renderer
 from .hardware import HardwareView
 from .ipc import IpcFlowView
 from .stepper import Stepper

@@ -8,12 +8,14 @@ plain plotly figure (static, for exports and nbval), `widget` is a live FigureWi
 from __future__ import annotations
 
 import bisect
-from typing import Any
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING, Any
 
 from ..hw.costs import CAUSES
 from ..kernel.trace import Event
+from .display import register
+
+if TYPE_CHECKING:  # plotly is imported when a figure is drawn, not with the views
+    import plotly.graph_objects as go
 
 KIND_COLOURS = {
     "short": "#1f77b4",
@@ -66,12 +68,15 @@ class FigureView:
 
     def figure(self, step: int | None = None) -> go.Figure:
         """Return a static plotly figure of the state after `step` (default: the last step)."""
+        register()  # fig.show() works without nbformat too (display.py)
         fig = self.empty()
         self.draw(fig, last_step(self.system) if step is None else step)
         return fig
 
     def empty(self) -> go.Figure:
         """Return the figure with its fixed traces and layout, before any data."""
+        import plotly.graph_objects as go
+
         fig = go.Figure()
         fig.update_layout(
             title=self.title,
@@ -87,6 +92,9 @@ class FigureView:
     def widget(self) -> go.FigureWidget:
         """Return the live widget (created on first use), drawn at the current step."""
         if self._widget is None:
+            import plotly.graph_objects as go
+
+            register()
             self._widget = go.FigureWidget(self.empty())
             self.update(self.step)
         return self._widget

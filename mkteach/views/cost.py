@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from typing import Any
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from typing import TYPE_CHECKING, Any
 
 from .common import CAUSE_COLOURS, TimelineView, events_until
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 def step_costs(system: Any, step: int) -> tuple[list[int], dict[str, list[int]]]:
@@ -49,6 +49,8 @@ class CostView(TimelineView):
     def empty(self) -> go.Figure:
         """Return one panel per run, side by side on one shared scale: stacked bars per cause
         and a running-total line."""
+        from plotly.subplots import make_subplots
+
         cols = len(self.runs)
         fig = make_subplots(
             rows=1,

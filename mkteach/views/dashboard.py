@@ -11,10 +11,9 @@ self-contained replay). The Python side keeps a `Stepper` and the plotly views f
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
-import plotly.graph_objects as go
 import traitlets
 
 from .bundle import widget_esm
@@ -24,6 +23,9 @@ from .ipc import IpcFlowView
 from .replay import HTML_WINDOW, WINDOW, RunData, replay_data, replay_html, run_label
 from .stepper import Stepper
 from .tree import MappingTreeView
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 _ids = itertools.count()
 

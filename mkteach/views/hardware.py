@@ -7,13 +7,13 @@ touched are marked, and each unit's running hit and miss counters are in its tit
 
 from __future__ import annotations
 
-from typing import Any
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from typing import TYPE_CHECKING, Any
 
 from ..hw import kernels as k
 from .common import COLLAPSED, FigureView
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 OWNER_COLOURS = {
     "empty": "#f4f4f4",
@@ -73,6 +73,8 @@ class HardwareView(FigureView):
                 .empty()
                 .update_layout(title=f"{self.title}: none (hardware models off)", height=COLLAPSED)
             )
+        from plotly.subplots import make_subplots
+
         names = list(self.units)
         fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.16)
         for row, name in enumerate(names, start=1):

@@ -8,11 +8,14 @@ dots on their thread's lane. Messages of the current step are drawn bold.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from ..kernel import deltas as d
 from ..kernel.trace import Event
 from .common import COLLAPSED, KIND_COLOURS, TimelineView, events_at, events_until
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 MESSAGE_KINDS = ("ipc", "interrupt")
 

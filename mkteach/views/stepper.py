@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import ipywidgets as widgets
-
 from .common import events_at, last_step
 
 
@@ -19,6 +17,8 @@ class Stepper:
     """One shared current step for a System and the views attached to it."""
 
     def __init__(self, system: Any, views: list | tuple = (), interval_ms: int = 600) -> None:
+        import ipywidgets as widgets  # with the first stepper, not with the views
+
         self.system = system
         self.views = list(views)
         last = last_step(system)

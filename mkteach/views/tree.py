@@ -7,12 +7,13 @@ mappings, granted nodes, reduced rights, and flushed mappings (drawn as ghosts w
 
 from __future__ import annotations
 
-from typing import Any
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import deltas as d
 from .common import COLLAPSED, HIGHLIGHT, FigureView, events_at
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 Key = tuple[str, int]
 MAX_TREES = 12
