@@ -39,6 +39,9 @@ def call(fn: Callable[..., Any], args: tuple, lines: int = LINES,
     """Return the Outcome of `fn(*args)` within the budgets; never raise for what fn does."""
     if not callable(fn):
         return Outcome(problem=f"{fn!r} is not a function")
+    sandboxed = getattr(fn, "lab_outcome", None)
+    if sandboxed is not None:  # runs elsewhere, with budgets of its own (lab.grade)
+        return sandboxed(args)
     left = [lines]
     deadline = time.monotonic() + seconds
 
