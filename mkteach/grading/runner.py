@@ -323,8 +323,11 @@ def run_program(inp: Any, out: Any) -> None:
 
 def run_function(inp: Any, out: Any) -> None:
     """Run one plain function (a lab's mechanism) on the arguments the grader sends, one call
-    per line: {"call": args} in, {"return": value} or {"raise": "Type: message"} out."""
+    per line: {"call": args} in, {"return": value} or {"raise": "Type: message"} out. The
+    package cannot be imported here: a mechanism uses the standard library only, so it cannot
+    hand its work to the kernel's own mechanism."""
     start = json.loads(inp.readline())
+    sys.modules["mkteach"] = None  # type: ignore[assignment]  # the kernel's own is not there
     try:
         fn = load_program(start["program"])
     except BaseException as e:  # noqa: BLE001 - reported to the grader, which decides

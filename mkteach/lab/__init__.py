@@ -118,6 +118,13 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, hidden: int = HIDDEN
     compare the cycles with the reference's. It never raises for anything `fn` does."""
     _lab(name)
     report = Report(name, cycles={"reference": 0, "yours": 0} if name in SPEED else None)
+    borrowed = borrowed_names(fn)
+    if borrowed:
+        report.fail(
+            f"your mechanism uses {', '.join(borrowed)} from the mkteach package: write it with "
+            "the standard library only (when it is graded it runs where mkteach is not there)"
+        )
+        return report
     for n in seeds(seed, hidden):
         report.scenarios += 1
         which = f"scenario {n}" if n in VISIBLE else f"a hidden scenario (seed {n})"
@@ -129,6 +136,46 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, hidden: int = HIDDEN
             report.fail(f"{which}: {problem}")
             break
     return report
+
+
+def borrowed_names(fn: Any) -> list[str]:
+    """Return the global names `fn` (or a function it calls from its own module) uses that are
+    mkteach's: the module itself or something defined in it."""
+    import types
+
+    found: list[str] = []
+    seen: set[int] = set()
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        env = getattr(f, "__globals__", {})
+        for name in _code_names(code):
+            if name.startswith("mkteach") and not env.get("__name__", "").startswith("mkteach"):
+                found.append(f"import {name}")
+                continue
+            value = env.get(name)
+            module = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else ""
+            module = module or getattr(value, "__module__", "") or ""
+            if module == "mkteach" or module.startswith("mkteach."):
+                if env.get("__name__", "").startswith("mkteach"):
+                    continue  # the package's own functions (references, mistakes) may
+                found.append(name)
+            elif isinstance(value, types.FunctionType):
+                todo.append(value)
+    return sorted(set(found))
+
+
+def _code_names(code: Any) -> set[str]:
+    """Return the global names a code object and the code nested in it refer to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
 
 
 def _first_incident(s: Any) -> Incident | None:
@@ -167,15 +214,15 @@ def _flush_difference(ref: Any, yours: Any, done: list[str]) -> str:
             got = "gone" if key not in b else f"rights {b[key][1]!r}"
             diffs.append(f"{key}: yours {got}, the reference {want}")
     incident = _first_incident(yours)
-    lines = [f"after step {yours.steps - 1}, {done[-1]}, the mappings differ: "
-             + "; ".join(diffs[:4])]  # fmt: skip
+    differ = "; ".join(diffs[:4])
+    lines = [f"after step {yours.steps - 1}, {done[-1]}, the mappings differ: {differ}."]
     if incident is not None:
         lines.append(f"your mechanism was called as {incident.call_text()}")
         if incident.problem:
-            lines.append(f"and was refused: {incident.problem}")
+            lines.append(f"and was refused: {incident.problem}.")
         else:
             lines.append(
-                f"and returned {incident.answer!r}; the reference returns {incident.expected!r}"
+                f"and returned {incident.answer!r}; the reference returns {incident.expected!r}."
             )
     lines.append(
         "reproduce: s = System(machine='i486', frames=16, mechanisms={'mapdb_flush': fn});"

@@ -1,0 +1,150 @@
+"""Kernel labs: a student's mechanism in the kernel, checked at once against the reference.
+
+Stories: the reference passes every lab; each real student mistake fails with a message that
+names the difference; an exception or an endless loop is a reported failure and the kernel
+stays consistent; any System runs with a mechanism installed; `mkteach grade` runs the
+mechanism in a sandbox and gives the instructor copy full marks, the released copy 0.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mkteach import System, lab
+from mkteach.errors import KernelError
+from mkteach.lab import flush, mistakes, window
+from mkteach.lab.guard import call
+
+ROOT = Path(__file__).resolve().parent.parent
+MESSAGES = {  # each mistake, and words its failure must contain
+    "flush_children_only": "derives from",
+    "flush_to_siblings": "yours gone, the reference rights",
+    "flush_ignores_self": "include_self=True), the mappings differ",
+    "flush_removes_on_w": "rights='w'",
+    "spaces_never_promote": "more than its slot's",
+    "spaces_overlap": "overlaps",
+    "spaces_unaligned": "not a power of two",
+    "spaces_never_small": "correct but slow",
+    "window_no_offset": "belongs in frame",
+    "window_no_flush": "stale TLB entry",
+    "window_page_chunks": "never mapped",
+    "window_word_copies": "correct but slow",
+}
+
+
+@pytest.mark.parametrize("name", list(lab.LABS))
+def test_the_reference_passes_its_lab_visible_and_hidden(name):
+    report = lab.check(name, lab.reference(name), seed=7)
+    assert report.passed, report.failures
+    assert report.scenarios == len(lab.VISIBLE) + lab.HIDDEN
+    if name in lab.SPEED:
+        assert report.cycles["yours"] == report.cycles["reference"] > 0
+
+
+@pytest.mark.parametrize(
+    "name,fn", [(n, f) for n, fs in mistakes.MISTAKES.items() for f in fs], ids=lambda x: str(x)
+)
+def test_each_student_mistake_fails_naming_the_difference(name, fn):
+    report = lab.check(name, fn)
+    assert not report.passed
+    assert MESSAGES[fn.__name__] in report.failures[0], report.failures[0]
+    assert "reproduce" in report.failures[0]
+
+
+def test_hidden_scenarios_depend_on_the_seed():
+    assert lab.seeds(1)[:3] == lab.seeds(2)[:3] == list(lab.VISIBLE)
+    assert lab.seeds(1)[3:] != lab.seeds(2)[3:]
+
+
+def boom(*args):
+    raise ValueError("oops")
+
+
+def forever(*args):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize(
+    "fn,words", [(boom, "raised ValueError: oops"), (forever, "did not return")]
+)
+def test_an_exception_or_a_hang_is_a_failure_and_the_kernel_stays_right(fn, words):
+    for name in lab.LABS:
+        report = lab.check(name, fn, hidden=0)
+        assert not report.passed and words in report.failures[0]
+    s = lab.scenario("mapdb_flush", 1, fn)
+    s.check_invariants()
+    assert flush.state(s) == flush.state(lab.scenario("mapdb_flush", 1))  # the kernel's own flush
+    assert s.mechanisms.failures and words in s.mechanisms.failures[0].problem
+
+
+def test_an_answer_no_flush_could_give_is_refused_and_changes_nothing():
+    def drop_sigma0(tree, index, rights, include_self):
+        return tree[1:]
+
+    s = lab.scenario("mapdb_flush", 0, drop_sigma0)
+    s.check_invariants()
+    assert "σ0" in s.mechanisms.failures[0].problem
+
+
+def test_any_system_runs_with_a_mechanism_installed_and_its_dashboard_renders():
+    from mkteach.scenarios.basics import adder, asker
+
+    s = System(machine="pentium", mechanisms={name: lab.reference(name) for name in lab.LABS})
+    a, b = s.create_space("A"), s.create_space("B")
+    s.map(s.sigma0, 3, a, 0)
+    s.map(a, 0, b, 4)
+    srv = s.create_thread(a, adder, name="server")
+    s.create_thread(b, asker, srv, 41, name="client")
+    assert s.run().reason == "done"
+    s.flush(a, 0)
+    assert s.lookup(b, 4) is None and s.mechanisms.calls >= 3
+    assert not s.mechanisms.failures
+    assert s.mechanisms.placement.slots  # the policy placed A and B
+    from mkteach.views import dashboard
+
+    assert dashboard(s) is not None
+
+
+def test_an_unknown_mechanism_is_refused_with_the_labs_named():
+    with pytest.raises(KernelError, match="mapdb_flush"):
+        System(mechanisms={"scheduler": boom})
+
+
+def test_a_guarded_call_copies_the_answer_as_plain_data():
+    kept = [1, 2]
+    outcome = call(lambda: kept, ())
+    kept.append(3)
+    assert outcome.value == [1, 2]
+    assert "not plain data" in call(lambda: object(), ()).problem
+
+
+def test_the_window_catches_a_stale_translation_only_on_the_second_message():
+    w = window.Window()
+    args = (100, 0x1000, 0x5000, {5: 40}, window.WINDOW)
+    plan = mistakes.window_no_flush(*args)
+    assert w.execute(*args[:4], plan) == ""
+    again = (100, 0x1000, 0x5000, {5: 41}, window.WINDOW)
+    assert "stale TLB entry" in w.execute(*again[:4], mistakes.window_no_flush(*again))
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="grading needs bubblewrap")
+def test_mkteach_grade_gives_the_instructor_copy_full_marks_and_the_released_copy_zero(tmp_path):
+    from mkteach.grading import grade
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "exercises", src)
+    subs = []
+    for slug in ("mapdb-flush", "small-spaces", "temporary-mapping"):
+        for student, folder in (("ann", ROOT / "exercises"), ("ben", ROOT / "notebooks/exercises")):
+            target = tmp_path / "sub" / student / f"lab-{slug}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(folder / f"lab-{slug}.ipynb", target)
+            subs.append(target)
+    results = grade(subs, src, jobs=2)
+    for r in results:
+        assert r.possible == 6
+        assert r.total == (6 if r.student == "ann" else 0), (r.submission, r.questions, r.notes)
