@@ -148,3 +148,56 @@ def test_mkteach_grade_gives_the_instructor_copy_full_marks_and_the_released_cop
     for r in results:
         assert r.possible == 6
         assert r.total == (6 if r.student == "ann" else 0), (r.submission, r.questions, r.notes)
+
+
+def test_each_lab_is_linked_from_its_chapter_and_released_beside_it():
+    import nbformat
+
+    for chapter, slug in (("02", "mapdb-flush"), ("03", "temporary-mapping"),
+                          ("08", "small-spaces")):  # fmt: skip
+        (path,) = (ROOT / "notebooks").glob(f"{chapter}-*.ipynb")
+        cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.id.endswith("i25-a")]
+        assert len(cells) == 1 and f"](exercises/lab-{slug}.ipynb)" in cells[0].source
+        assert (ROOT / "notebooks" / "exercises" / f"lab-{slug}.ipynb").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="grading needs bubblewrap")
+def test_nbgrader_and_mkteach_grade_give_the_labs_the_same_points(tmp_path):
+    import json
+    import subprocess
+
+    from test_grading_nbgrader import CONFIG, SCORES, nbgrader_venv, run
+
+    from mkteach.grading import grade
+
+    venv_dir = nbgrader_venv()
+    (tmp_path / "nbgrader_config.py").write_text(CONFIG)
+    subs, plan = [], []
+    for slug in ("mapdb-flush", "small-spaces", "temporary-mapping"):
+        assignment = slug.replace("-", "")
+        (tmp_path / "source" / assignment).mkdir(parents=True)
+        shutil.copy(ROOT / "exercises" / f"lab-{slug}.ipynb", tmp_path / "source" / assignment)
+        for student, folder in (
+            ("full", ROOT / "exercises"),
+            ("blank", ROOT / "notebooks/exercises"),
+        ):
+            target = tmp_path / "submitted" / student / assignment / f"lab-{slug}.ipynb"
+            target.parent.mkdir(parents=True)
+            shutil.copy(folder / f"lab-{slug}.ipynb", target)
+            subs.append(target)
+            plan.append((assignment, student))
+        run(venv_dir, "generate_assignment", assignment, "--force", cwd=tmp_path)
+        run(venv_dir, "autograde", assignment, "--force", cwd=tmp_path)
+    script = tmp_path / "scores.py"
+    script.write_text(SCORES)
+    out = subprocess.run(
+        [str(venv_dir / "bin" / "python"), str(script), f"sqlite:///{tmp_path / 'gradebook.db'}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    theirs = json.loads(out.stdout)
+    ours = grade(subs, ROOT / "exercises", jobs=2)
+    for (assignment, student), result in zip(plan, ours, strict=True):
+        (q,) = result.questions
+        assert theirs[f"{student}/{assignment}/{q.grade_id}"] == pytest.approx(q.points)
+        assert q.points == (6 if student == "full" else 0), (result.submission, q.feedback)
