@@ -201,3 +201,39 @@ def test_nbgrader_and_mkteach_grade_give_the_labs_the_same_points(tmp_path):
         (q,) = result.questions
         assert theirs[f"{student}/{assignment}/{q.grade_id}"] == pytest.approx(q.points)
         assert q.points == (6 if student == "full" else 0), (result.submission, q.feedback)
+
+
+UNTIMED = ["client-server", "figure1", "clans", "stacked-pagers", "coexisting-pagers",
+           "page-colouring", "unix-server"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", UNTIMED)
+def test_every_scenario_runs_with_the_reference_mechanisms_and_means_the_same(name):
+    from mkteach.scenarios import build
+
+    def semantics(s):
+        return [(e.step, e.kind, e.text, e.deltas) for e in s.trace]
+
+    plain = build(name, machine="pentium")
+    plain.run(max_steps=3_000)
+    s = build(name, machine="pentium")
+    lab.install(s, {n: lab.reference(n) for n in lab.LABS})
+    s.run(max_steps=3_000)
+    s.check_invariants()
+    assert semantics(s) == semantics(plain)
+    assert not s.mechanisms.failures and not s.mechanisms.differences
+    assert s.mechanisms.calls > 0
+
+
+@pytest.mark.parametrize("name", ["remote-ipc", "device-driver", "multimedia-pager"])
+def test_a_scenario_with_timeouts_runs_with_them_too_only_its_times_move(name):
+    from mkteach.scenarios import build
+
+    s = build(name, machine="pentium")
+    lab.install(s, {n: lab.reference(n) for n in lab.LABS})
+    summary = s.run(max_steps=3_000)
+    s.check_invariants()
+    assert summary.reason != "deadlock" and not summary.failed
+    assert not s.mechanisms.failures and s.mechanisms.calls > 0
+    with pytest.raises(KernelError, match="already"):
+        lab.install(s, {"mapdb_flush": boom})

@@ -66,12 +66,19 @@ def reference(name: str) -> Callable[..., Any]:
 
 
 def install(system: Any, mechanisms: object) -> Installed:
-    """Install `mechanisms` ({lab name: function}) in `system`; return what keeps them.
+    """Install `mechanisms` ({lab name: function}) in `system` (new, or built by a scenario and
+    not yet run), keep them as `system.mechanisms` and return them.
 
-    Raise an InvalidArgument naming the labs for an unknown name or a value not callable.
+        s = scenarios.build("unix-server")
+        lab.install(s, {"temporary_mapping": my_plan}); s.run()
+
+    Raise an InvalidArgument naming the labs for an unknown name or a value not callable, or
+    when the system has mechanisms already.
     """
     from ..errors import InvalidArgument
 
+    if getattr(system, "mechanisms", None) is not None:
+        raise InvalidArgument(f"{system!r} has mechanisms installed already")
     if not isinstance(mechanisms, dict):
         raise InvalidArgument(
             f'mechanisms must be a dict such as {{"mapdb_flush": my_flush}}, not {mechanisms!r}'
@@ -89,6 +96,7 @@ def install(system: Any, mechanisms: object) -> Installed:
             spaces.install(installed, system.machine, fn)
         else:
             window.install(installed, system.machine, fn)
+    system.mechanisms = installed
     return installed
 
 

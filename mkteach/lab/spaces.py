@@ -90,12 +90,14 @@ class Placement:
         self.installed, self.machine, self.fn, self.region = installed, machine, fn, region
         self.slots: dict[str, tuple[int, int]] = {}
         self.extent: dict[int, int] = {}  # space id -> pages spanned
+        self.asked: set[int] = set()  # the spaces the policy has placed at least once
         self.make_small = machine.make_small  # the machine's own (before install hides it)
 
     def ask(self, space_id: int) -> None:
         """Ask the policy where space `space_id` goes now, and make it small or large."""
         name = self.installed.system.kernel.space_by_id[space_id].name
         extent = self.extent.get(space_id, 0)
+        self.asked.add(space_id)
         args = (name, extent, dict(self.slots), self.region)
         answer = self.installed.ask("small_spaces", self.fn, args, lambda a: illegal(*args, a))
         expected = small_spaces(*args)
@@ -125,12 +127,14 @@ def install(installed: Any, machine: Any, fn: Callable[..., Any], region: int = 
         return  # a NullMachine: no segments, no costs, nothing to place
     placement = Placement(installed, machine, fn, region)
     installed.placement = placement
+    for space in installed.system.kernel.spaces.values():  # installed on a built system
+        if space.id != 0 and space.pages:
+            placement.extent[space.id] = max(space.pages) + 1
     machine.small.clear()
     own_switch, own_update = machine.switch_space, machine.page_table_update
 
     def switch_space(space_id: int) -> None:
-        if space_id != 0 and space_id not in placement.extent:
-            placement.extent[space_id] = 0
+        if space_id != 0 and space_id not in placement.asked:
             placement.ask(space_id)
         own_switch(space_id)
 
