@@ -237,3 +237,12 @@ def test_a_scenario_with_timeouts_runs_with_them_too_only_its_times_move(name):
     assert not s.mechanisms.failures and s.mechanisms.calls > 0
     with pytest.raises(KernelError, match="already"):
         lab.install(s, {"mapdb_flush": boom})
+
+
+def test_a_mechanism_that_changes_its_arguments_cannot_change_what_the_kernel_checks():
+    def squat(space, extent, slots, region):
+        slots.clear()  # forget the others, then take the start of the region
+        return (0, 256) if extent <= 256 else None
+
+    report = lab.check("small_spaces", squat)
+    assert not report.passed and "overlaps" in report.failures[0]

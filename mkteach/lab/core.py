@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .guard import Outcome, call
+from .guard import Outcome, call, plain
 
 REFUSED = object()  # what `Installed.ask` returns for a call that failed or was refused
 
@@ -59,7 +59,7 @@ class Installed:
         """Return fn's answer to `args` when `judge` finds nothing wrong with it, else REFUSED
         (recording the failure: the kernel then uses its own mechanism)."""
         self.calls += 1
-        outcome: Outcome = self.call(fn, args)
+        outcome: Outcome = self.call(fn, plain(args))  # a copy: fn may change what it gets
         problem = outcome.problem or judge(outcome.value)
         if problem:
             self.failures.append(Incident(lab, self.step, args, outcome.value, problem))
