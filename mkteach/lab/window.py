@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from ..hw.kernels import BUFFERS
 from .core import REFUSED
 
 PAGE = 4096
@@ -59,6 +60,7 @@ class Window:
     def __init__(self, window: tuple[int, int] = WINDOW) -> None:
         self.window = window
         self.tlb: dict[int, int] = {}  # window page -> frame: survives from message to message
+        self.written: list = []  # the pieces the last message that landed was copied in
 
     def execute(self, length: int, src: int, dst: int, frames: dict, plan: Any,
                 counts: dict | None = None) -> str:  # fmt: skip
@@ -72,7 +74,7 @@ class Window:
             return problem
         problem = landed(length, dst, frames, written)
         if not problem:
-            self.tlb = tlb
+            self.tlb, self.written = tlb, written
         return problem
 
 
@@ -218,13 +220,14 @@ def install(installed: Any, machine: Any, fn: Callable[..., Any]) -> None:
     def transfer(sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
         own_transfer(sender, receiver, words, 0)
         if string_bytes:
-            copy_message(installed, machine, window, fn, request(sender, receiver, string_bytes))
+            args = request(sender, receiver, string_bytes)
+            copy_message(installed, machine, window, fn, args, sender)
 
     machine.transfer = transfer
 
 
 def copy_message(installed: Any, machine: Any, window: Window, fn: Callable[..., Any],
-                 args: tuple) -> None:  # fmt: skip
+                 args: tuple, sender: Any) -> None:  # fmt: skip
     """Ask fn for the plan of one message, check it on the window, and charge it."""
     counts: dict[str, int] = {}
     answer = installed.ask(
@@ -234,11 +237,15 @@ def copy_message(installed: Any, machine: Any, window: Window, fn: Callable[...,
         counts = {}
         window.execute(*args[:4], temporary_mapping(*args), counts)
     charge(machine, counts)
+    source = BUFFERS + (sender.task * 16 + sender.number) % 256 * 0x10000  # as the machine's
+    for frame, offset, index, n in window.written:
+        machine.touch_data([(source + index, n), (frame * PAGE + offset, n)])
 
 
 def charge(machine: Any, counts: dict[str, int]) -> None:
     """Charge a plan's work: each map and flush is a page-table path, each copied word an
-    instruction, each copy a setup, each window translation a TLB miss."""
+    instruction, each copy a setup, each window translation a TLB miss (the bytes' cache lines
+    are touched by the caller, piece by piece)."""
     paths = machine.variant.paths
     for _ in range(counts.get("map", 0)):
         machine.run_path(paths["map_page"])
