@@ -246,3 +246,38 @@ def test_a_mechanism_that_changes_its_arguments_cannot_change_what_the_kernel_ch
 
     report = lab.check("small_spaces", squat)
     assert not report.passed and "overlaps" in report.failures[0]
+
+
+def two_page_window(length, src, dst, frames, window):
+    """The reference plan, but for a window of two pages whatever the kernel says."""
+    first, plan, done = window[0], [], 0
+    while done < length:
+        page, offset = divmod(dst + done, 4096)
+        n = min(4096 - offset, length - done)
+        wpage = first + (page - dst // 4096) % 2
+        plan += [("flush", wpage), ("map", wpage, frames[page])]
+        plan.append(("copy", src + done, wpage * 4096 + offset, n))
+        done += n
+    return plan
+
+
+def region_of_4096(space, extent, slots, region):
+    """The reference policy, but for a region of 4096 pages whatever the kernel says."""
+    own = slots.get(space)
+    if own is not None and extent <= own[1]:
+        return own
+    size = 256
+    while size < extent:
+        size *= 2
+    others = [slot for name, slot in slots.items() if name != space]
+    for start in range(0, 4096 - size + 1, size):
+        if all(start + size <= s or s + n <= start for s, n in others):
+            return (start, size)
+    return None
+
+
+@pytest.mark.parametrize("name,fn", [("temporary_mapping", two_page_window),
+                                     ("small_spaces", region_of_4096)])  # fmt: skip
+def test_a_mechanism_that_hard_codes_the_visible_scenarios_fails_on_others(name, fn):
+    report = lab.check(name, fn, seed=3)
+    assert not report.passed and "mkteach package" not in report.failures[0]

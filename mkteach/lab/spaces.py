@@ -192,6 +192,8 @@ def build(seed: int, mechanisms: dict | None) -> Any:
 
     w = workload(seed)
     s = System(machine="pentium", frames=64, seed=seed, mechanisms=mechanisms)
+    if s.mechanisms is not None:  # the region's size varies from scenario to scenario
+        s.mechanisms.placement.region = random.Random(seed).choice((2048, REGION, REGION, 8192))
     names = list(w["spaces"])
     for i, name in enumerate(names):
         s.create_space(name)

@@ -197,7 +197,7 @@ def byte_difference(want: list, written: list) -> str:
 BUFFER_PAGE = 0x400  # receiver buffers sit here in every space [assumed]; frames are the kernel's
 
 
-def request(sender: Any, receiver: Any, length: int) -> tuple:
+def request(sender: Any, receiver: Any, length: int, window: tuple[int, int] = WINDOW) -> tuple:
     """Return the mechanism's arguments for a message of `length` bytes between two threads:
     buffers at offsets that differ by thread, the receiver's pages on frames of its own."""
     src = 0x200 * PAGE + (sender.task * 97 + sender.number * 13) % PAGE
@@ -206,7 +206,7 @@ def request(sender: Any, receiver: Any, length: int) -> tuple:
     count = (dst + length - 1) // PAGE - first + 1
     base = 0x40000 + (receiver.task * 16 + receiver.number) * 0x400  # above any user frame
     frames = {first + i: base + (i * 7) % 0x400 for i in range(count)}
-    return (length, src, dst, frames, WINDOW)
+    return (length, src, dst, frames, window)
 
 
 def install(installed: Any, machine: Any, fn: Callable[..., Any]) -> None:
@@ -220,7 +220,7 @@ def install(installed: Any, machine: Any, fn: Callable[..., Any]) -> None:
     def transfer(sender: Any, receiver: Any, words: int, string_bytes: int) -> None:
         own_transfer(sender, receiver, words, 0)
         if string_bytes:
-            args = request(sender, receiver, string_bytes)
+            args = request(sender, receiver, string_bytes, window.window)
             copy_message(installed, machine, window, fn, args, sender)
 
     machine.transfer = transfer
@@ -282,6 +282,9 @@ def build(seed: int, mechanisms: dict | None) -> Any:
 
     rng = random.Random(seed)
     s = System(machine="i486", frames=32, seed=seed, mechanisms=mechanisms)
+    pages = rng.choice((1, 2, 2, 4))  # the window's size varies from scenario to scenario
+    if s.mechanisms is not None:
+        s.mechanisms.window.window = (WINDOW[0], pages)
     srv = s.create_thread(s.create_space("server"), echo, name="server")
     for i in range(rng.randrange(2, 4)):
         lengths = [rng.choice((rng.randrange(8, 600), rng.randrange(2000, 9000)))
