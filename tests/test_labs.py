@@ -16,6 +16,7 @@ import pytest
 from mkteach import System, lab
 from mkteach.errors import KernelError
 from mkteach.lab import flush, mistakes, window
+from mkteach.lab.core import MechanismRefused
 from mkteach.lab.guard import call
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,8 @@ def test_an_exception_or_a_hang_is_a_failure_and_the_kernel_stays_right(fn, word
     for name in lab.LABS:
         report = lab.check(name, fn, hidden=0)
         assert not report.passed and words in report.failures[0]
-    s = lab.scenario("mapdb_flush", 1, fn)
+    with pytest.warns(MechanismRefused):
+        s = lab.scenario("mapdb_flush", 1, fn)
     s.check_invariants()
     assert flush.state(s) == flush.state(lab.scenario("mapdb_flush", 1))  # the kernel's own flush
     assert s.mechanisms.failures and words in s.mechanisms.failures[0].problem
@@ -85,7 +87,8 @@ def test_an_answer_no_flush_could_give_is_refused_and_changes_nothing():
     def drop_sigma0(tree, index, rights, include_self):
         return tree[1:]
 
-    s = lab.scenario("mapdb_flush", 0, drop_sigma0)
+    with pytest.warns(MechanismRefused):
+        s = lab.scenario("mapdb_flush", 0, drop_sigma0)
     s.check_invariants()
     assert "σ0" in s.mechanisms.failures[0].problem
 
@@ -281,3 +284,9 @@ def region_of_4096(space, extent, slots, region):
 def test_a_mechanism_that_hard_codes_the_visible_scenarios_fails_on_others(name, fn):
     report = lab.check(name, fn, seed=3)
     assert not report.passed and "mkteach package" not in report.failures[0]
+
+
+def test_a_system_says_once_that_it_refused_a_mechanism():
+    with pytest.warns(MechanismRefused, match="refused your mapdb_flush") as seen:
+        s = lab.scenario("mapdb_flush", 0, boom)
+    assert len(seen) == 1 and len(s.mechanisms.failures) > 1

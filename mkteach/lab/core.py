@@ -8,6 +8,7 @@ step and the arguments, so that a check can say where and how to reproduce it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 from .guard import Outcome, call, plain
 
 REFUSED = object()  # what `Installed.ask` returns for a call that failed or was refused
+
+
+class MechanismRefused(UserWarning):
+    """Shown once per System when the kernel first refuses a student's mechanism."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,13 @@ class Installed:
         problem = outcome.problem or judge(outcome.value)
         if problem:
             self.failures.append(Incident(lab, self.step, args, outcome.value, problem))
+            if len(self.failures) == 1:
+                warnings.warn(
+                    f"step {self.step}: the kernel refused your {lab} mechanism ({problem}) and "
+                    "used its own; s.mechanisms.failures lists every refusal",
+                    MechanismRefused,
+                    stacklevel=2,
+                )
             return REFUSED
         return outcome.value
 
