@@ -43,6 +43,7 @@ class System:
         overrides: dict[str, Any] | None = None,
         hardware: bool = True,
         techniques: dict[str, bool] | None = None,
+        mechanisms: dict[str, Callable[..., Any]] | None = None,
     ) -> None:
         """Build a system on `machine` (a profile name, with parameter `overrides`) running the
         `kernel` construction variant ("l3" lean, or "mach") with `frames` physical frames.
@@ -65,6 +66,11 @@ class System:
         self._snapshot: Snapshot | None = None
         self._hardware: HardwareSnapshot | None = None
         self._sigma0_pager: ThreadId | None = None
+        self.mechanisms = None
+        if mechanisms is not None:
+            from .lab import install  # the labs build on System: imported on use
+
+            self.mechanisms = install(self, mechanisms)
 
     def __repr__(self) -> str:
         return (

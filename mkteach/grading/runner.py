@@ -2,6 +2,7 @@
 
     python -I runner.py notebook     # job on stdin; answer snapshots on stdout
     python -I runner.py program      # start line on stdin; then one operation per line, both ways
+    python -I runner.py function     # start line on stdin; then one call per line, both ways
 
 Nothing here decides a grade. The notebook mode runs the cells a student may change (and the
 released setup cells) in one IPython shell and after each cell writes what the answer variables
@@ -389,6 +390,26 @@ def run_program(inp: Any, out: Any) -> None:
         reply = json.loads(line)
 
 
+def run_function(inp: Any, out: Any) -> None:
+    """Run one plain function (a lab's mechanism) on the arguments the grader sends, one call
+    per line: {"call": args} in, {"return": value} or {"raise": "Type: message"} out. The
+    package cannot be imported here: a mechanism uses the standard library only, so it cannot
+    hand its work to the kernel's own mechanism."""
+    start = json.loads(inp.readline())
+    sys.modules["mkteach"] = None  # type: ignore[assignment]  # the kernel's own is not there
+    try:
+        fn = load_program(start["program"])
+    except BaseException as e:  # noqa: BLE001 - reported to the grader, which decides
+        _line(out, {"raise": _brief(e)})
+        return
+    _line(out, {"ready": True})
+    while line := inp.readline():
+        try:
+            _line(out, {"return": encode(fn(*decode(json.loads(line)["call"])))})
+        except BaseException as e:  # noqa: BLE001
+            _line(out, {"raise": _brief(e)})
+
+
 def _result(data: Any) -> Any:
     """Return a yield's value: a Result for IPC, the plain value for load and store."""
     value = decode(data)
@@ -498,6 +519,8 @@ def main() -> int:
         data = inp.read()
         os.dup2(null, 0)
         run_notebook(_Text(data), proto)
+    elif mode == "function":
+        run_function(inp, proto)
     else:
         run_program(inp, proto)
     return 0
