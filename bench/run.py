@@ -629,7 +629,7 @@ def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
 # -- 6. Grading: the red-team batch -------------------------------------------------------------
 
 
-def bench_grading(jobs: int = 2) -> dict:
+def bench_redteam(jobs: int = 2) -> dict:
     """Return the wall time of grading the red team's batch (tests/test_grading_redteam.py: an
     honest and a blank student and every cheating attempt, `jobs` sandboxes at a time)."""
     import shutil
@@ -798,6 +798,7 @@ SECTIONS: dict[str, Callable[[], dict]] = {
     "chapters": bench_chapters,
     "lite": bench_lite,
     "grading": bench_grading,
+    "redteam": bench_redteam,
 }
 
 

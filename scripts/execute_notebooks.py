@@ -9,7 +9,8 @@ gone once the kernel stops; so does a prediction's output (its question, with th
 behind a closed disclosure). Inside a replay's HTML it stores a picture of the dashboard at its
 saved step (the replay drawn in headless Chromium), which GitHub and nbviewer, running no
 JavaScript, show in place of the dashboard, and which the player replaces once its script runs.
-Widget state is not stored, and no reader's predictions are read or written (MKTEACH_PREDICTIONS=off).
+Widget state is not stored, and no reader's predictions are read or written
+(MKTEACH_PREDICTIONS=off).
 """
 
 from __future__ import annotations

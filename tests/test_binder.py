@@ -86,6 +86,7 @@ def test_the_binder_tree_holds_no_solution_salt_or_history(tmp_path):
     # the working copy itself holds all of it: what the ignore file keeps out is really there
     assert any("ex06-" in line for line in instructor_material(ROOT))
 
+
 # The chapter Binder opens, and one with plotly figures beside its dashboards (`make nbval`
 # checks every chapter).
 CHAPTERS = ["notebooks/00-start.ipynb", "notebooks/02-address-spaces.ipynb"]
