@@ -11,10 +11,10 @@ the installation on top of it, so a checkout or venv under /tmp works. Every rea
 a deadline (`line`, `feed`): a sandbox that stops reading or writing cannot hang the grader, and
 `check_sandbox` says why when no sandbox can start on this machine. Under root it switches to
 an unprivileged user of its own (`setpriv`, a user id per slot so that process limits are per
-sandbox); otherwise it uses an unprivileged user namespace. Inside, `runner.py` lowers the limits (CPU time, address space,
-processes, file size, open files) before any student code runs. When the first process ends,
-or the grader kills the sandbox, the PID namespace goes and with it every process started in it,
-detached ones included.
+sandbox); otherwise it uses an unprivileged user namespace. Inside, `runner.py` lowers the
+limits (CPU time, address space, processes, file size, open files) before any student code runs.
+When the first process ends, or the grader kills the sandbox, the PID namespace goes and with it
+every process started in it, detached ones included.
 """
 
 from __future__ import annotations
