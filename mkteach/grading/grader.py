@@ -5,8 +5,11 @@
     print(format_table(results))
 
 For each submission: whose it is comes from its path (`submitted/STUDENT/ASSIGNMENT/NB.ipynb`
-or `STUDENT/NB.ipynb`); which exercise from its tag, file name or grade_ids; the instructor's
-locked cells are put back by grade_id (`merge.py`). The sandbox (`sandbox.py`) runs the
+or `STUDENT/NB.ipynb`; a symbolic link there is refused), and the student's cells run with that
+identity as STUDENT; which exercise from its tag, file name or grade_ids; the instructor's
+locked cells are put back by grade_id (`merge.py`). The hidden tests' salts come from the course
+secret (`secret.py`); a program answer that is, or runs, one of the package's programs earns
+nothing. The sandbox (`sandbox.py`) runs the
 student's cells and the released setup cells, never a test cell, and reports what each answer
 variable holds as plain data, functions as source text (`runner.py`). Here, the instructor's
 test cells, hidden tests included, then run on those values with STUDENT set to the identity

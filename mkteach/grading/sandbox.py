@@ -4,14 +4,17 @@
         for line in box.lines(): ...
 
 Each sandbox is a `bwrap` process with its own mount, PID, network, IPC and UTS namespaces. It
-sees the system's programs and libraries (/usr, /etc), the Python installation and this package,
-all read-only, a fresh /tmp and an empty home folder, and nothing else: no source folder, no other
-submission, no grader output. Under root it switches to an unprivileged user of its own
-(`setpriv`, a user id per slot so that process limits are per sandbox); otherwise it uses an
-unprivileged user namespace. Inside, `runner.py` lowers the limits (CPU time, address space,
-processes, file size, open files) before any student code runs. When the first process ends,
-or the grader kills the sandbox, the PID namespace goes and with it every process started in it,
-detached ones included.
+sees the system's programs and libraries (/usr, /etc), the Python installation, the folders of
+installed packages and this package, all read-only, a fresh /tmp and an empty home folder, and
+nothing else: no source folder, no other submission, no grader output. /tmp is mounted first and
+the installation on top of it, so a checkout or venv under /tmp works. Every read and write has
+a deadline (`line`, `feed`): a sandbox that stops reading or writing cannot hang the grader, and
+`check_sandbox` says why when no sandbox can start on this machine. Under root it switches to
+an unprivileged user of its own (`setpriv`, a user id per slot so that process limits are per
+sandbox); otherwise it uses an unprivileged user namespace. Inside, `runner.py` lowers the
+limits (CPU time, address space, processes, file size, open files) before any student code runs.
+When the first process ends, or the grader kills the sandbox, the PID namespace goes and with it
+every process started in it, detached ones included.
 """
 
 from __future__ import annotations
