@@ -15,6 +15,7 @@ import json
 import pytest
 from lab_server import WIDGET_ERRORS, chromium_missing
 from lite_site import (
+    KERNEL_IDLE,
     ROOT,
     SITE,
     ensure_site,
@@ -98,5 +99,35 @@ def test_a_chapter_runs_offline_in_the_browser(chapter, site_url, browser):
         print(f"{chapter}: kernel ready {run['kernel_ready_s']} s, first result "
               f"{run['first_result_s']} s, all cells {run['all_cells_s']} s")  # fmt: skip
         assert blocked == []  # nothing tried to leave 127.0.0.1
+    finally:
+        page.context.close()
+
+
+PREDICTING = [p.name for p in sorted((ROOT / "notebooks").glob("[01][0-9]-*.ipynb"))[1:]]
+
+
+@pytest.mark.parametrize("chapter", PREDICTING)
+def test_after_run_all_no_answer_shows_before_a_prediction_in_the_browser(
+    chapter, site_url, browser
+):
+    from predict_page import closed_problems, committed, enter, run_all_afresh
+    from test_browser import RIGHT, WRONG, check_verdicts
+
+    page = offline_page(browser, [])
+    try:
+        page.goto(f"{site_url}/lab/index.html?path={chapter}", timeout=300_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=300_000, polling=200)
+        run_all_afresh(page, timeout_ms=900_000)
+        path = ROOT / "notebooks" / chapter  # the committed chapter the site was built from
+        assert closed_problems(page, path) == []
+        if chapter == RIGHT[0]:
+            (answer,) = [p["answer"] for p in committed(path) if p["name"] == RIGHT[1]]
+            verdicts = {"right": enter(page, RIGHT[1], list(answer.values()))}
+            verdicts["wrong"] = enter(page, WRONG[0], WRONG[1])
+            check_verdicts(verdicts)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator(f".mkteach-predict-{WRONG[0]}").screenshot(
+                path=str(SCREENSHOTS / "lite-prediction-verdict.png")
+            )
     finally:
         page.context.close()
