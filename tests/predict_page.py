@@ -28,6 +28,26 @@ SCROLL_TO = """async (index) => {
 }"""
 
 
+ALL_RUN = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+    return panel.sessionContext.kernelDisplayStatus === 'idle'
+        && cells.every(c => c.model.executionCount !== null);
+}"""
+
+
+def run_all_afresh(page, timeout_ms: int = 600_000) -> None:
+    """In the notebook open in `page`: clear every output (and execution count), run all cells
+    and wait until each has run, so no committed output can pass for a fresh one."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.content.widgets"
+        ".filter(c => c.model.type === 'code').every(c => c.model.executionCount === null)"
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(ALL_RUN, timeout=timeout_ms, polling=250)
+
+
 def committed(path: Path) -> list[dict]:
     """Return, for each prediction of a committed chapter: name, tells and the model's answer
     ({part: value as the page shows it}, read from the closed disclosure)."""

@@ -386,6 +386,22 @@ CLOSE = """async () => {
 }"""
 
 
+def open_and_run_afresh(page, url: str, token: str, name: str) -> None:
+    """Open notebook `name` in JupyterLab, wait for its kernel, clear it and run all cells."""
+    from predict_page import run_all_afresh
+
+    page.goto(f"{url}/lab/tree/{name}?token={token}")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'",
+        timeout=120_000,
+    )
+    run_all_afresh(page)
+
+
 def check_predictions_after_run_all(
     page, open_and_run, folder: Path, prefix: str
 ) -> dict[str, str]:
@@ -426,11 +442,33 @@ def test_after_run_all_no_chapter_shows_an_answer_before_a_prediction_in_jupyter
     with start_lab(tmp_path) as (url, token):
         verdicts = check_predictions_after_run_all(
             page,
-            lambda name: run_all_cells(page, url, token, name, timeout_ms=300_000),
+            lambda name: open_and_run_afresh(page, url, token, name),
             tmp_path,
             "jupyterlab",
         )
         check_verdicts(verdicts)
         kept = json.loads((tmp_path / "my-predictions.json").read_text())
         assert kept[RIGHT[1]]["right"] is True and kept[WRONG[0]]["right"] is False
+        browser.check_no_widget_errors()
+
+
+def test_voila_keeps_the_answers_closed_until_a_prediction_is_entered(tmp_path, browser):
+    from predict_page import committed, enter
+
+    chapter = tmp_path / RIGHT[0]
+    shutil.copy(ROOT / "notebooks" / RIGHT[0], chapter)
+    shutil.copytree(ROOT / "notebooks" / "exercises", tmp_path / "exercises")
+    page = browser.page
+    with start_voila(chapter) as url:
+        page.goto(url, timeout=300_000)
+        for p in committed(chapter):  # Voila runs every cell before it shows the page
+            widget = page.locator(f".mkteach-predict-{p['name']}")
+            widget.wait_for(state="visible", timeout=300_000)
+            assert "opens once you have given a prediction" in widget.inner_text()
+            assert widget.locator(".mkteach-answer").count() == 0
+            assert [t for t in p["tells"] if t in widget.inner_text()] == []
+        (answer,) = [p["answer"] for p in committed(chapter) if p["name"] == RIGHT[1]]
+        verdicts = {"right": enter(page, RIGHT[1], list(answer.values()))}
+        verdicts["wrong"] = enter(page, WRONG[0], WRONG[1])
+        check_verdicts(verdicts)
         browser.check_no_widget_errors()

@@ -22,6 +22,7 @@ import zipfile
 import pytest
 from lab_server import WIDGET_ERRORS, chromium_missing
 from lite_site import (
+    KERNEL_IDLE,
     ROOT,
     SITE,
     ensure_site,
@@ -232,5 +233,35 @@ def test_a_course_update_over_a_saved_copy_is_announced_and_resets(site_url, bro
         assert stored["stamp"]["notebook"] == manifest["notebooks"]["02-address-spaces.ipynb"]
         assert "MY OWN NOTE" not in stored["first"]
         assert blocked == []
+    finally:
+        page.context.close()
+
+
+PREDICTING = [p.name for p in sorted((ROOT / "notebooks").glob("[01][0-9]-*.ipynb"))[1:]]
+
+
+@pytest.mark.parametrize("chapter", PREDICTING)
+def test_after_run_all_no_answer_shows_before_a_prediction_in_the_browser(
+    chapter, site_url, browser
+):
+    from predict_page import closed_problems, committed, enter, run_all_afresh
+    from test_browser import RIGHT, WRONG, check_verdicts
+
+    page = offline_page(browser, [])
+    try:
+        page.goto(f"{site_url}/lab/index.html?path={chapter}", timeout=300_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=300_000, polling=200)
+        run_all_afresh(page, timeout_ms=900_000)
+        path = ROOT / "notebooks" / chapter  # the committed chapter the site was built from
+        assert closed_problems(page, path) == []
+        if chapter == RIGHT[0]:
+            (answer,) = [p["answer"] for p in committed(path) if p["name"] == RIGHT[1]]
+            verdicts = {"right": enter(page, RIGHT[1], list(answer.values()))}
+            verdicts["wrong"] = enter(page, WRONG[0], WRONG[1])
+            check_verdicts(verdicts)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator(f".mkteach-predict-{WRONG[0]}").screenshot(
+                path=str(SCREENSHOTS / "lite-prediction-verdict.png")
+            )
     finally:
         page.context.close()
