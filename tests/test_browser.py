@@ -223,6 +223,10 @@ def test_the_controls_stay_in_reach_and_stepping_past_the_end_says_why(tmp_path,
         assert controls_in_view(page, board) and board.locator(".mkp-cost").is_visible()
         assert dashboard_step(page) == 27
         assert board.bounding_box()["height"] <= 900  # the panels scroll inside it
+        # the trees follow the frame the latest mapping step changed; every frame on demand
+        assert "which the latest mapping step changed" in board.locator(".mkp-tree").inner_text()
+        board.locator(".mkp-pick").select_option("all")
+        assert "latest mapping step" not in board.locator(".mkp-tree").inner_text()
         board.locator(".mkp-hardware > summary").click()  # a panel folds away
         assert not board.locator(".mkp-hardware .mkp-cell").first.is_visible()
         click(page, "step ▶")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mkteach import System
+from mkteach.scenarios import build as build_scenario
 from mkteach.views import dashboard
 from mkteach.views.bundle import standalone_js, widget_esm
 
@@ -71,9 +72,12 @@ def test_the_players_view_model_passes_its_node_tests(tmp_path):
     l3, mach = build("l3"), build("mach")
     compare = dashboard(l3, compare=mach)
     alone = dashboard(build("l3"))
+    pagers = build_scenario("coexisting-pagers")
+    pagers.run()
     replays = {
         "compare": compare.data,
         "alone": alone.data,
+        "pagers": dashboard(pagers).data,
         "expected": [expected(l3), expected(mach)],
     }
     (tmp_path / "replays.json").write_text(json.dumps(replays))

@@ -150,17 +150,19 @@ class RunData:
             out["dt"].append(changes)
 
     def _trees(self, out: dict, steps: range) -> None:
-        """Add per step the index of its mapping-tree scene (scenes met before are shared)."""
+        """Add per step the index of its mapping-tree scene (scenes met before are shared); a
+        node is [x, depth, "space:page", rights, highlight, frame]."""
         scenes: dict[str, int] = {}
         out["scenes"], out["tree"] = [], []
         for n in steps:
-            pos, children, info, ghost_parent = self.tree.layout(n)
+            pos, children, info, ghost_parent, frame_of = self.tree.layout_frames(n)
             edges = [
                 [*pos[p], *pos[k], 1 if k in ghost_parent else 0]
                 for p, kids in children.items()
                 for k in kids
             ]
-            nodes = [[*pos[n_], f"{n_[0]}:{n_[1]}", info[n_][0], info[n_][1]] for n_ in pos]
+            nodes = [[*pos[n_], f"{n_[0]}:{n_[1]}", info[n_][0], info[n_][1], frame_of.get(n_)]
+                     for n_ in pos]  # fmt: skip
             scene = {"nodes": nodes, "edges": edges}
             key = json.dumps(scene)
             if key not in scenes:

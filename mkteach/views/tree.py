@@ -121,6 +121,11 @@ class MappingTreeView(FigureView):
         positions: node -> (x, depth); children: node -> child nodes; info: node -> (rights,
         highlight); ghost parents: flushed node -> the node it hung from.
         """
+        return self.layout_frames(step)[:4]
+
+    def layout_frames(self, step: int) -> tuple[dict, dict, dict, dict, dict]:
+        """Return layout(step) and, fifth, node -> the frame whose tree it is in (the
+        dashboard's frame picker filters the trees by it)."""
         snap = self.system.state_at(step)
         changes = [x for e in events_at(self.system.trace, step) for x in e.deltas]
         ghosts = [x for x in changes if isinstance(x, d.Unmapped)]
@@ -128,12 +133,14 @@ class MappingTreeView(FigureView):
         children: dict[Key, list[Key]] = {}
         info: dict[Key, tuple[str, str]] = {}  # node -> (rights, state)
         roots = []
+        frame_of: dict[Key, int] = {}
         for frame in self.frames_shown(snap, ghosts):
             root = snap.kernel.mapdb.roots.get(frame)
             if root is None:
                 continue
             roots.append(root.name)
             for node in root.subtree():
+                frame_of[node.name] = frame
                 info[node.name] = (node.rights, marks.get(node.name, ""))
                 children.setdefault(node.name, [])
                 if node.parent is not None:
@@ -150,7 +157,8 @@ class MappingTreeView(FigureView):
             ghost_parent[key] = parent
             children.setdefault(parent, []).append(key)
             info[key] = (g.rights, "flushed")
-        return tidy_layout(children, roots), children, info, ghost_parent
+            frame_of[key] = g.frame
+        return tidy_layout(children, roots), children, info, ghost_parent, frame_of
 
     def draw(self, fig: go.Figure, step: int) -> None:
         """Draw the trees after `step` with that step's changes highlighted; with nothing to

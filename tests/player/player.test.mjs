@@ -10,7 +10,7 @@ import * as v from "../../mkteach/views/player/views.js";
 
 const DIR = process.env.MKTEACH_PLAYER_DATA;
 const replays = JSON.parse(readFileSync(join(DIR, "replays.json"), "utf8"));
-const { compare, alone, expected } = replays;
+const { compare, alone, pagers, expected } = replays;
 const [l3, mach] = compare.runs;
 
 test("the clock after the last step is the model's, in both runs", () => {
@@ -94,4 +94,30 @@ test("the bundles the page loads are built from these modules and run", async ()
   const code = readFileSync(join(DIR, "standalone.js"), "utf8");
   const player = new Function(`${code}\nreturn mkteachPlayer;`)();
   assert.equal(typeof player, "function");
+});
+
+test("the trees follow the frame the latest mapping step changed, or the one picked", () => {
+  const r = pagers.runs[0];
+  const { frames, spaces } = m.treeChoices(r);
+  assert.ok(frames.length > 1 && spaces.includes("sigma0"));
+  // a step that mapped a page: following it keeps exactly that page's frame's tree
+  const many = (sc) => new Set(sc.nodes.map((n) => n[5])).size > 1;
+  const at = r.lo + r.tree.findLastIndex((t) => many(r.scenes[t]) && r.scenes[t].nodes.some((n) => n[4] === "new"));
+  assert.ok(at >= r.lo, "a step maps a page while other frames' trees are drawn");
+  const scene = r.scenes[r.tree[at - r.lo]];
+  const changed = [...new Set(scene.nodes.filter((n) => n[4]).map((n) => n[5]))].sort((a, b) => a - b);
+  assert.deepEqual(m.followedFrames(r, at), changed);
+  const followed = m.pickTrees(scene, { kind: "follow" }, m.followedFrames(r, at));
+  assert.ok(followed.scene.nodes.length < scene.nodes.length);
+  assert.ok(followed.scene.nodes.every((n) => changed.includes(n[5])));
+  assert.equal(Math.min(...followed.scene.nodes.map((n) => n[0])), 0);  // moved to the left
+  assert.match(followed.note, /latest mapping step changed/);
+  // every edge still joins two nodes that are drawn
+  const drawn = new Set(followed.scene.nodes.map((n) => `${n[0]},${n[1]}`));
+  for (const [x1, d1, x2, d2] of followed.scene.edges) assert.ok(drawn.has(`${x1},${d1}`) && drawn.has(`${x2},${d2}`));
+  const last = r.scenes[r.tree[r.last - r.lo]];
+  const one = m.pickTrees(last, { kind: "frame", value: String(frames[0]) }, null);
+  assert.ok(one.scene.nodes.every((n) => n[5] === frames[0]));
+  assert.equal(m.pickTrees(last, { kind: "all" }, null).scene, last);
+  assert.match(v.treeHtml(r, r.last, pagers.key, one.scene, one.note), new RegExp(`frame ${frames[0]}`));
 });

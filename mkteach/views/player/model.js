@@ -168,10 +168,55 @@ export function entryInfo(key, r, u, e) {
   return [owners.indexOf("user"), `page ${page} of ${space || "the current large space"}`];
 }
 
-/** Return the mapping-tree frames (their labels' frame part) drawn in a run's scenes, in order. */
-export function framesOf(r) {
-  const frames = new Set();
-  for (const scene of r.scenes) for (const n of scene.nodes) frames.add(n[5] ?? null);
-  frames.delete(null);
-  return [...frames].sort((a, b) => a - b);
+/** Return the frames (a node's sixth field) and the spaces whose trees the run's scenes draw,
+ * as {frames, spaces}, each sorted; none when the replay does not say (an older replay). */
+export function treeChoices(r) {
+  const frames = new Set(), spaces = new Set();
+  for (const scene of r.scenes) {
+    for (const n of scene.nodes) {
+      if (n[5] === null || n[5] === undefined) continue;
+      frames.add(n[5]);
+      spaces.add(String(n[2]).split(":")[0]);
+    }
+  }
+  return { frames: [...frames].sort((a, b) => a - b), spaces: [...spaces].sort() };
+}
+
+/** Return the frames the latest step up to `at` changed (a node it mapped, granted, reduced or
+ * flushed), looking back through the steps held here; null if none did. */
+export function followedFrames(r, at) {
+  for (let k = Math.min(at, r.last) - r.lo; k >= 0; k--) {
+    const scene = r.scenes[r.tree[k]];
+    if (!scene) continue;
+    const frames = new Set(scene.nodes.filter((n) => n[4] && n[5] !== undefined && n[5] !== null).map((n) => n[5]));
+    if (frames.size) return [...frames].sort((a, b) => a - b);
+  }
+  return null;
+}
+
+/** Return {scene, note}: the trees of `scene` that `pick` asks for ({kind: "follow" | "all" |
+ * "frame" | "space", value}), moved to the left edge, and what the title says they are.
+ * "follow" keeps the frames `followed` names (all while it is null). */
+export function pickTrees(scene, pick, followed) {
+  if (!scene || !pick || pick.kind === "all") return { scene, note: "" };
+  let keep = null, note = "";
+  if (pick.kind === "follow") {
+    if (!followed) return { scene, note: "" };
+    keep = new Set(followed);
+    note = `frame${followed.length > 1 ? "s" : ""} ${followed.join(", ")}, which the latest mapping step changed`;
+  } else if (pick.kind === "frame") {
+    keep = new Set([Number(pick.value)]);
+    note = `frame ${pick.value}`;
+  } else if (pick.kind === "space") {
+    keep = new Set(scene.nodes.filter((n) => String(n[2]).split(":")[0] === pick.value).map((n) => n[5]));
+    note = `the frames space ${pick.value} maps`;
+  }
+  const nodes = scene.nodes.filter((n) => keep.has(n[5]));
+  if (!nodes.length) return { scene: { nodes: [], edges: [] }, note };
+  const at = new Set(nodes.map((n) => `${n[0]},${n[1]}`));
+  const left = Math.min(...nodes.map((n) => n[0]));
+  const edges = scene.edges
+    .filter(([x1, d1, x2, d2]) => at.has(`${x1},${d1}`) && at.has(`${x2},${d2}`))
+    .map(([x1, d1, x2, d2, ghost]) => [x1 - left, d1, x2 - left, d2, ghost]);
+  return { scene: { nodes: nodes.map((n) => [n[0] - left, ...n.slice(1)]), edges }, note };
 }

@@ -4,7 +4,8 @@
 // only for a new window of steps or one more step. `render` returns its handle, whose
 // `cleanup()` stops the timer, the observer and the listeners it started.
 import {
-  NS, costScales, endNote, entryInfo, esc, firstEntry, fmt, hardwareAt, perRunByDefault, readout,
+  NS, costScales, endNote, entryInfo, esc, firstEntry, fmt, followedFrames, hardwareAt,
+  indexOf, perRunByDefault, pickTrees, readout, treeChoices,
 } from "./model.js";
 import { costHtml, eventsHtml, ipcHtml, programHtml, treeHtml } from "./views.js";
 
@@ -42,6 +43,7 @@ const STYLE = `
  * widget's model, or null for a saved replay (then stepping stays in the data here). */
 export function render(el, data, model) {
   let cur = data.step, timer = null, hw = [], perRun = perRunByDefault(data), scales = null;
+  let pick = { kind: "follow" }, choicesOf = null;
   const disposers = [];
   el.innerHTML = "";
   el.classList.add("mkp");
@@ -73,6 +75,32 @@ export function render(el, data, model) {
   bar.append(slider, readoutEl);
   const scaleButton = button("", "", () => { perRun = !perRun; scales = null; draw(cur); });
   scaleButton.className = "mkp-scale";
+  const picker = document.createElement("select");
+  picker.className = "mkp-pick";
+  picker.title = "which mapping trees to draw";
+  picker.addEventListener("change", () => {
+    const [kind, value] = picker.value.split("=");
+    pick = { kind, value };
+    draw(cur);
+  });
+  bar.appendChild(picker);
+  function choices() {
+    // the picker's options: follow the step, every tree, one frame, the frames of one space
+    if (choicesOf === data) return;
+    choicesOf = data;
+    const frames = new Set(), spaces = new Set();
+    for (const r of data.runs) {
+      const c = treeChoices(r);
+      c.frames.forEach((f) => frames.add(f));
+      c.spaces.forEach((s) => spaces.add(s));
+    }
+    const options = [["follow", "trees: follow this step's frame"], ["all", "trees: every frame"],
+      ...[...frames].sort((a, b) => a - b).map((f) => [`frame=${f}`, `tree of frame ${f}`]),
+      ...[...spaces].sort().map((s) => [`space=${s}`, `trees space ${s} is in`])];
+    const now = pick.value === undefined ? pick.kind : `${pick.kind}=${pick.value}`;
+    picker.innerHTML = options.map(([v, label]) => `<option value="${esc(v)}"${v === now ? " selected" : ""}>${esc(label)}</option>`).join("");
+    picker.style.display = frames.size ? "" : "none";
+  }
   const events = document.createElement("div");
   events.className = "mkp-events";
   top.append(bar, events);
@@ -171,11 +199,14 @@ export function render(el, data, model) {
     scaleButton.title = perRun ? "draw every run on one scale" : "give each run its own scale";
     events.innerHTML = eventsHtml(data, n);
     cellsFor(runs);
+    choices();
     if (!scales) scales = costScales(data, perRun);
     runs.forEach((r, i) => {
       const at = Math.min(n, r.last);
       put("program", i, programHtml(r, at));
-      put("tree", i, treeHtml(r, at, data.key));
+      const scene = at >= 0 ? r.scenes[r.tree[indexOf(r, at)]] : null;
+      const shown = pickTrees(scene, pick, pick.kind === "follow" ? followedFrames(r, at) : null);
+      put("tree", i, treeHtml(r, at, data.key, shown.scene, shown.note));
       put("ipc", i, ipcHtml(r, at, data.key, w, el.id));
       hardware(bodies.hardware[i], r, at, i, w);
       put("cost", i, costHtml(r, at, data.key, scales[i], w, runs.length));

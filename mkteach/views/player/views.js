@@ -48,8 +48,9 @@ export function programHtml(r, at) {
 
 /** Return the mapping-tree pane of run `r` after step `at` (scene: the scene to draw, by
  * default the step's own). */
-export function treeHtml(r, at, key, scene) {
-  const title = at >= 0 ? `Mapping trees after step ${at}` : "Mapping trees before step 0";
+export function treeHtml(r, at, key, scene, note) {
+  let title = at >= 0 ? `Mapping trees after step ${at}` : "Mapping trees before step 0";
+  if (note) title += ` (${esc(note)})`;
   scene = scene || (at >= 0 ? r.scenes[r.tree[indexOf(r, at)]] : { nodes: [], edges: [] });
   if (!scene || !scene.nodes.length) return `<h4>${title}: <span class="empty">nothing mapped outside σ0 yet</span></h4>`;
   const X = 110, Y = 44, px = (x) => 16 + x * X, py = (d) => 14 + d * Y;
