@@ -28,8 +28,9 @@ Measured here, side by side:
   `paper.claims()` (its workloads are remembered).
 - lite: the JupyterLite site (`make lite`, built first if missing): its size (target: at most
   80 MB) and, in headless Chromium with no network and a fresh browser context each time, the
-  time from opening 00-start until its first cell has run and shown its result (target: at most
-  20 s on 2 cores), with the kernel's start and the time to run every cell.
+  time from opening 00-start until its first cell has run and shown its result (targets on a
+  quiet machine: at most 8 s cold, 3 s on a second visit in the same browser context), with the
+  kernel's start and the time to run every cell.
 - grading: the red team's batch (tests/test_grading_redteam.py: an honest student, a blank one and
   every cheating attempt, two sandboxes at a time): its wall time (target: under 120 s).
 
@@ -593,34 +594,59 @@ def bench_chapters(target_s: float = 10.0) -> dict:
 # -- 5. The course in the browser (JupyterLite) ------------------------------------------------
 
 
+def first_result(page, url: str, notebook: str) -> dict:
+    """Return the seconds from opening `notebook` in the site until the kernel is idle and
+    until its first code cell has run and shown its result (as lite_site.run_notebook times
+    them, without running the rest)."""
+    from lite_site import FIRST_RESULT, KERNEL_IDLE, RUN_FIRST_CODE_CELL
+
+    start = time.monotonic()
+    page.goto(f"{url}/lab/index.html?path={notebook}", timeout=300_000)
+    page.wait_for_function(KERNEL_IDLE, timeout=300_000, polling=100)
+    ready = time.monotonic() - start
+    page.evaluate(RUN_FIRST_CODE_CELL)
+    page.wait_for_function(FIRST_RESULT, timeout=300_000, polling=100)
+    return {"kernel_ready_s": round(ready, 2), "first_result_s": round(time.monotonic() - start, 2)}
+
+
 def bench_lite(notebook: str = "00-start.ipynb", repeat: int = 3) -> dict:
-    """Return the site's size and the median times to a first result in the browser."""
+    """Return the site's size and the median times to a first result in the browser: cold
+    (a fresh browser context: nothing cached) and on a second visit (the same context opens
+    the notebook again: the browser's HTTP and compiled-code caches are warm)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from lite_site import ensure_site, launch, offline_page, run_notebook, serve, site_size
     from playwright.sync_api import sync_playwright
 
     site = ensure_site()
-    runs, blocked = [], []
+    runs, again, blocked = [], [], []
     with serve(site) as url, sync_playwright() as pw:
         browser = launch(pw)
         for _ in range(repeat):
             page = offline_page(browser, blocked)
             run = run_notebook(page, url, notebook)
             runs.append({k: v for k, v in run.items() if k != "cells"})
-            page.context.close()
+            page.close()
+            second = page.context.new_page()
+            again.append(first_result(second, url, notebook))
+            second.context.close()
         browser.close()
     first = statistics.median(r["first_result_s"] for r in runs)
+    second_visit = statistics.median(r["first_result_s"] for r in again)
     size = site_size(site)
     return {
         "notebook": notebook,
         "site_mb": round(size / 1e6, 1),
         "site_target_mb": 80,
         "first_result_s": first,
-        "first_result_target_s": 20,
-        "target_met": first <= 20 and size <= 80e6,
+        "first_result_target_s": 8,
+        "second_visit_first_result_s": second_visit,
+        "second_visit_target_s": 3,
+        "target_met": first <= 8 and second_visit <= 3 and size <= 80e6,
         "kernel_ready_s": statistics.median(r["kernel_ready_s"] for r in runs),
+        "second_visit_kernel_ready_s": statistics.median(r["kernel_ready_s"] for r in again),
         "all_cells_s": statistics.median(r["all_cells_s"] for r in runs),
         "runs": runs,
+        "second_visits": again,
         "requests_blocked": len(blocked),
         "cpus": os.cpu_count(),
     }

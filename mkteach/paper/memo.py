@@ -50,6 +50,7 @@ def remembered(workload: Workload) -> Workload:
 
     @functools.wraps(workload)
     def measure(name: str, overrides: dict, *args: Any, **kwargs: Any) -> Any:
+        """Return a copy of what `workload` measures with these arguments (once per key)."""
         try:
             machine = repr(profile(name, **overrides.get(name, {})))  # 1 and 1.0 differ here
             key = (machine, frozen(args), frozen(kwargs))
