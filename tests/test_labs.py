@@ -201,9 +201,10 @@ def test_nbgrader_and_mkteach_grade_give_the_labs_the_same_points(tmp_path):
     theirs = json.loads(out.stdout)
     ours = grade(subs, ROOT / "exercises", jobs=2)
     for (assignment, student), result in zip(plan, ours, strict=True):
-        (q,) = result.questions
-        assert theirs[f"{student}/{assignment}/{q.grade_id}"] == pytest.approx(q.points)
-        assert q.points == (6 if student == "full" else 0), (result.submission, q.feedback)
+        assert [q.grade_id.rsplit("-", 1)[1] for q in result.questions] == ["visible", "hidden"]
+        for q in result.questions:
+            assert theirs[f"{student}/{assignment}/{q.grade_id}"] == pytest.approx(q.points)
+        assert result.total == (6 if student == "full" else 0), (result.submission, result.notes)
 
 
 UNTIMED = ["client-server", "figure1", "clans", "stacked-pagers", "coexisting-pagers",

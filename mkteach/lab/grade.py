@@ -132,18 +132,22 @@ def mechanism_of(answer: Any) -> tuple[Callable[..., Any] | None, str]:
     return None, f"it is {type(answer).__name__}, not a function"
 
 
-def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0,
-              title: str = "") -> Feedback:  # fmt: skip
-    """Return the feedback of lab `name` for the student's mechanism: credit for the share of
-    scenarios (visible, then hidden ones from `seed`) it passes before the first failure."""
-    from . import HIDDEN, VISIBLE, check
+def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0, title: str = "",
+              part: str = "all") -> Feedback:  # fmt: skip
+    """Return the feedback of lab `name` for the student's mechanism on `part` of the scenarios:
+    "visible" (the ones the notebook shows), "hidden" (seeded from `seed`) or "all"; credit is
+    the share of them passed before the first failure."""
+    from . import VISIBLE, run_check, seeds
 
     title = title or f"lab {name}"
+    chosen = {"visible": list(VISIBLE), "hidden": seeds(seed)[len(VISIBLE) :]}.get(
+        part, seeds(seed)
+    )
     fn, why = mechanism_of(answer)
     if fn is None:
         return finish(0, points, [f"no mechanism to check: {why}"], title)
     try:
-        report = check(name, fn, seed=seed)
+        report = run_check(name, fn, chosen)
     except Exception as e:  # a check never raises at the student
         return check_failed(e, points, title)
     finally:
@@ -155,7 +159,7 @@ def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0,
             c = report.cycles
             messages.append(f"cycles: yours {c['yours']:,}, reference {c['reference']:,}")
         return finish(points, points, messages, title)
-    passed = report.scenarios - 1
-    earned = points * passed / (len(VISIBLE) + HIDDEN)
-    messages = [f"passed {passed} scenario(s), then failed", *report.failures]
+    passed = report.scenarios - 1 if report.scenarios else 0
+    earned = points * passed / len(chosen)
+    messages = [f"passed {passed} of {len(chosen)} scenario(s), then failed", *report.failures]
     return finish(round(earned, 2), points, messages, title)
