@@ -52,7 +52,7 @@ class SandboxedMechanism:
             reply = self._ask({"call": encode_args(args)})
         except Failed as e:
             self.problem = f"{e} (its sandbox was stopped)"
-            self.close()
+            self.close(graceful=False)
             return Outcome(problem=str(e))
         if "raise" in reply:
             return Outcome(problem=f"it raised {reply['raise']}")
@@ -102,11 +102,19 @@ class SandboxedMechanism:
             raise RuntimeError(outcome.problem)
         return outcome.value
 
-    def close(self) -> None:
-        """End the sandbox (idempotent)."""
-        if self.box is not None:
-            self.box.kill()
-            self.box = None
+    def close(self, graceful: bool = True) -> None:
+        """End the sandbox (idempotent): let it finish at the end of its input first (so no
+        process of it outlives the call), else, or when `graceful` is False, kill it."""
+        box, self.box = self.box, None
+        if box is None:
+            return
+        if graceful:
+            try:
+                box.proc.stdin.close()
+                box.proc.wait(timeout=2)
+            except Exception:  # still running, or already gone: killed below either way
+                pass
+        box.kill()
 
 
 class Failed(Exception):
