@@ -51,6 +51,9 @@ class System:
         hardware=False switches the hardware models off (a `NullMachine`): no TLB, no caches,
         every step costs 0 cycles (only time skipped to a timeout counts, as "idle"). The
         kernel, the executor and the trace are the same.
+
+        mechanisms={lab name: function} runs the kernel with a student's mechanism in place of
+        its own (see `mkteach.lab`); `self.mechanisms` records how each call went.
         """
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidArgument(f"seed must be an int, not {seed!r}")

@@ -125,6 +125,11 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, hidden: int = HIDDEN
     visible scenarios and `hidden` more seeded from `seed`. It stops at the first scenario that
     fails and says what differed, at which step, and how to reproduce it; speed labs also
     compare the cycles with the reference's. It never raises for anything `fn` does."""
+    return run_check(name, fn, seeds(seed, hidden))
+
+
+def run_check(name: str, fn: Callable[..., Any], chosen: list[int]) -> Report:
+    """Return the Report of lab `name` on the scenarios `chosen` (see `check`)."""
     _lab(name)
     report = Report(name, cycles={"reference": 0, "yours": 0} if name in SPEED else None)
     borrowed = borrowed_names(fn)
@@ -136,7 +141,7 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, hidden: int = HIDDEN
         return report
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MechanismRefused)  # the report says it all
-        _run_scenarios(name, fn, seeds(seed, hidden), report)
+        _run_scenarios(name, fn, chosen, report)
     return report
 
 

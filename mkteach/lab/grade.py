@@ -52,7 +52,7 @@ class SandboxedMechanism:
             reply = self._ask({"call": encode_args(args)})
         except Failed as e:
             self.problem = f"{e} (its sandbox was stopped)"
-            self.close()
+            self.close(graceful=False)
             return Outcome(problem=str(e))
         if "raise" in reply:
             return Outcome(problem=f"it raised {reply['raise']}")
@@ -102,11 +102,19 @@ class SandboxedMechanism:
             raise RuntimeError(outcome.problem)
         return outcome.value
 
-    def close(self) -> None:
-        """End the sandbox (idempotent)."""
-        if self.box is not None:
-            self.box.kill()
-            self.box = None
+    def close(self, graceful: bool = True) -> None:
+        """End the sandbox (idempotent): let it finish at the end of its input first (so no
+        process of it outlives the call), else, or when `graceful` is False, kill it."""
+        box, self.box = self.box, None
+        if box is None:
+            return
+        if graceful:
+            try:
+                box.proc.stdin.close()
+                box.proc.wait(timeout=2)
+            except Exception:  # still running, or already gone: killed below either way
+                pass
+        box.kill()
 
 
 class Failed(Exception):
@@ -132,18 +140,22 @@ def mechanism_of(answer: Any) -> tuple[Callable[..., Any] | None, str]:
     return None, f"it is {type(answer).__name__}, not a function"
 
 
-def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0,
-              title: str = "") -> Feedback:  # fmt: skip
-    """Return the feedback of lab `name` for the student's mechanism: credit for the share of
-    scenarios (visible, then hidden ones from `seed`) it passes before the first failure."""
-    from . import HIDDEN, VISIBLE, check
+def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0, title: str = "",
+              part: str = "all") -> Feedback:  # fmt: skip
+    """Return the feedback of lab `name` for the student's mechanism on `part` of the scenarios:
+    "visible" (the ones the notebook shows), "hidden" (seeded from `seed`) or "all"; credit is
+    the share of them passed before the first failure."""
+    from . import VISIBLE, run_check, seeds
 
     title = title or f"lab {name}"
+    chosen = {"visible": list(VISIBLE), "hidden": seeds(seed)[len(VISIBLE) :]}.get(
+        part, seeds(seed)
+    )
     fn, why = mechanism_of(answer)
     if fn is None:
         return finish(0, points, [f"no mechanism to check: {why}"], title)
     try:
-        report = check(name, fn, seed=seed)
+        report = run_check(name, fn, chosen)
     except Exception as e:  # a check never raises at the student
         return check_failed(e, points, title)
     finally:
@@ -155,7 +167,7 @@ def grade_lab(name: str, answer: Any, seed: int, points: float = 1.0,
             c = report.cycles
             messages.append(f"cycles: yours {c['yours']:,}, reference {c['reference']:,}")
         return finish(points, points, messages, title)
-    passed = report.scenarios - 1
-    earned = points * passed / (len(VISIBLE) + HIDDEN)
-    messages = [f"passed {passed} scenario(s), then failed", *report.failures]
+    passed = report.scenarios - 1 if report.scenarios else 0
+    earned = points * passed / len(chosen)
+    messages = [f"passed {passed} of {len(chosen)} scenario(s), then failed", *report.failures]
     return finish(round(earned, 2), points, messages, title)
