@@ -71,7 +71,7 @@ class System:
         self._sigma0_pager: ThreadId | None = None
         self.mechanisms = None
         if mechanisms is not None:
-            from .lab import install  # the labs build on System: imported on use
+            from .lab.hooks import install  # the labs build on System: imported on use
 
             self.mechanisms = install(self, mechanisms)
 

@@ -302,3 +302,9 @@ def test_a_system_says_once_that_it_refused_a_mechanism():
     with pytest.warns(MechanismRefused, match="refused your mapdb_flush") as seen:
         s = lab.scenario("mapdb_flush", 0, boom)
     assert len(seen) == 1 and len(s.mechanisms.failures) > 1
+
+
+def test_system_installs_exactly_the_labs_a_student_can_check():
+    from mkteach.lab.hooks import LAB_NAMES
+
+    assert LAB_NAMES == tuple(lab.LABS)

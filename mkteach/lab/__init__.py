@@ -28,6 +28,7 @@ from typing import Any
 
 from . import flush, spaces, window
 from .core import Incident, Installed, MechanismRefused, Report
+from .hooks import install
 
 LABS: dict[str, str] = {
     "mapdb_flush": "flush a page over a mapping database stored in pre-order with depths "
@@ -66,39 +67,12 @@ def reference(name: str) -> Callable[..., Any]:
     return REFERENCES[name]
 
 
-def install(system: Any, mechanisms: object) -> Installed:
-    """Install `mechanisms` ({lab name: function}) in `system` (new, or built by a scenario and
-    not yet run), keep them as `system.mechanisms` and return them.
+def build(module: Any, seed: int, mechanisms: dict | None) -> Any:
+    """Return a new System of a lab module's scenario `seed`, with `mechanisms` installed (the
+    lab modules never import System themselves: System installs them, see `hooks`)."""
+    from ..system import System
 
-        s = scenarios.build("unix-server")
-        lab.install(s, {"temporary_mapping": my_plan}); s.run()
-
-    Raise an InvalidArgument naming the labs for an unknown name or a value not callable, or
-    when the system has mechanisms already.
-    """
-    from ..errors import InvalidArgument
-
-    if getattr(system, "mechanisms", None) is not None:
-        raise InvalidArgument(f"{system!r} has mechanisms installed already")
-    if not isinstance(mechanisms, dict):
-        raise InvalidArgument(
-            f'mechanisms must be a dict such as {{"mapdb_flush": my_flush}}, not {mechanisms!r}'
-        )
-    for name, fn in mechanisms.items():
-        if name not in LABS:
-            raise InvalidArgument(f"unknown mechanism {name!r}: the labs are {', '.join(LABS)}")
-        if not callable(fn):
-            raise InvalidArgument(f"mechanism {name!r} must be a function, not {fn!r}")
-    installed = Installed(system, mechanisms)
-    for name, fn in mechanisms.items():
-        if name == "mapdb_flush":
-            flush.install(installed, system.kernel, fn)
-        elif name == "small_spaces":
-            spaces.install(installed, system.machine, fn)
-        else:
-            window.install(installed, system.machine, fn)
-    system.mechanisms = installed
-    return installed
+    return module.build(seed, mechanisms, System)
 
 
 def scenario(name: str, seed: int = 0, mechanism: Callable[..., Any] | None = None) -> Any:
@@ -107,10 +81,10 @@ def scenario(name: str, seed: int = 0, mechanism: Callable[..., Any] | None = No
     module = _lab(name)
     mechanisms = None if mechanism is None else {name: mechanism}
     if name == "mapdb_flush":
-        s = module.build(seed, mechanisms)
+        s = build(module, seed, mechanisms)
         module.run(s, seed)
         return s
-    return module.build(seed, mechanisms)
+    return build(module, seed, mechanisms)
 
 
 def seeds(seed: int, hidden: int = HIDDEN) -> list[int]:
@@ -207,8 +181,8 @@ def _first_incident(s: Any) -> Incident | None:
 
 def _check_flush(fn: Callable[..., Any], seed: int) -> str:
     """Return what differs when scenario `seed`'s operations run with `fn` ('' if nothing)."""
-    ref = flush.build(seed, None)
-    yours = flush.build(seed, {"mapdb_flush": fn})
+    ref = build(flush, seed, None)
+    yours = build(flush, seed, {"mapdb_flush": fn})
     done: list[str] = []
     for op in flush.operations(seed):
         for s in (ref, yours):
@@ -262,8 +236,8 @@ def _check_speed(name: str, fn: Callable[..., Any], seed: int, report: Report) -
     """Return what went wrong in scenario `seed` of a speed lab ('' if nothing), adding its
     cycles to the report."""
     module = _lab(name)
-    ref = module.build(seed, {name: REFERENCES[name]})
-    yours = module.build(seed, {name: fn})
+    ref = build(module, seed, {name: REFERENCES[name]})
+    yours = build(module, seed, {name: fn})
     report.cycles["reference"] += ref.cycles  # type: ignore[index]
     report.cycles["yours"] += yours.cycles  # type: ignore[index]
     failures = yours.mechanisms.failures

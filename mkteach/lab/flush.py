@@ -208,11 +208,9 @@ def run_one(s: Any, op: tuple) -> None:
         pass
 
 
-def build(seed: int, mechanisms: dict | None) -> Any:
+def build(seed: int, mechanisms: dict | None, system: Any) -> Any:
     """Return the System of scenario `seed`, its spaces created, with `mechanisms` installed."""
-    from ..system import System
-
-    s = System(machine="i486", frames=16, seed=seed, mechanisms=mechanisms)
+    s = system(machine="i486", frames=16, seed=seed, mechanisms=mechanisms)
     for name in SPACES:
         s.create_space(name)
     return s

@@ -185,13 +185,11 @@ def workload(seed: int) -> dict[str, Any]:
     return {"spaces": spaces, "rounds": rng.randrange(4, 8), "later_rounds": rng.randrange(3, 6)}
 
 
-def build(seed: int, mechanisms: dict | None) -> Any:
+def build(seed: int, mechanisms: dict | None, system: Any) -> Any:
     """Return the System of scenario `seed` (Pentium), set up and run: pairs of spaces call
     each other; some spaces then grow and they call again."""
-    from ..system import System
-
     w = workload(seed)
-    s = System(machine="pentium", frames=64, seed=seed, mechanisms=mechanisms)
+    s = system(machine="pentium", frames=64, seed=seed, mechanisms=mechanisms)
     if s.mechanisms is not None:  # the region's size varies from scenario to scenario
         s.mechanisms.placement.region = random.Random(seed).choice((2048, REGION, REGION, 8192))
     names = list(w["spaces"])

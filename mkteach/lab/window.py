@@ -275,13 +275,11 @@ def echo(t):  # type: ignore[no-untyped-def]
         msg = yield t.reply_and_wait(msg.sender, strings=(bytes(half),))
 
 
-def build(seed: int, mechanisms: dict | None) -> Any:
+def build(seed: int, mechanisms: dict | None, system: Any) -> Any:
     """Return the System of scenario `seed`, run: clients send strings of seeded lengths (some
     within a page, some across two or three pages) to a server that answers with strings."""
-    from ..system import System
-
     rng = random.Random(seed)
-    s = System(machine="i486", frames=32, seed=seed, mechanisms=mechanisms)
+    s = system(machine="i486", frames=32, seed=seed, mechanisms=mechanisms)
     pages = rng.choice((1, 2, 2, 4))  # the window's size varies from scenario to scenario
     if s.mechanisms is not None:
         s.mechanisms.window.window = (WINDOW[0], pages)
