@@ -123,7 +123,7 @@ class Snapshot:
             node = k.spaces[delta.old_space].pages[delta.old_page]
             db.move(node, k.spaces[delta.space], delta.page, delta.rights)
         elif isinstance(delta, d.ThreadState):
-            if delta.new:
+            if delta.after is not None:
                 self.threads[delta.thread] = (delta.space, delta.name, delta.new)
             else:
                 del self.threads[delta.thread]
@@ -199,7 +199,7 @@ def undo(delta: d.Delta) -> d.Delta:
         return d.Moved(delta.space, delta.page, delta.old_space, delta.old_page, delta.rights,
                        delta.old_rights)  # fmt: skip
     if isinstance(delta, d.ThreadState):
-        return d.ThreadState(delta.thread, delta.space, delta.name, delta.new, delta.old)
+        return d.ThreadState(delta.thread, delta.space, delta.name, delta.after, delta.before)
     if isinstance(delta, d.MemoryWritten):
         return d.MemoryWritten(delta.address, delta.new, delta.old)
     raise AssertionError(f"undo: no inverse delta for {type(delta).__name__}")
