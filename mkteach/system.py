@@ -26,7 +26,7 @@ from .kernel.mapdb import AddressSpace, Lookup, derivation_graph
 from .kernel.threads import Thread
 from .kernel.trace import Event, Trace, to_chrome, to_json
 from .kernel.values import show_brief
-from .sim.executor import Executor, RunSummary
+from .sim.executor import Executor, RunSummary, collector_paused
 from .sim.program import ThreadHandle
 from .sim.replay import HardwareSnapshot, Snapshot
 
@@ -237,9 +237,10 @@ class System:
         """Return the kernel state after `step` (-1: before the first), rebuilt from the trace:
         a value of its own, which never changes afterwards."""
         self._check_step(step)
-        if self._snapshot is None:
-            self._snapshot = Snapshot(self.frames)
-        return self._snapshot.move_to(self.trace, step, self.trace.checkpoints).copy()
+        with collector_paused():  # rebuilding allocates; a collection would walk the trace
+            if self._snapshot is None:
+                self._snapshot = Snapshot(self.frames)
+            return self._snapshot.move_to(self.trace, step, self.trace.checkpoints).copy()
 
     def hardware_at(self, step: int) -> HardwareSnapshot:
         """Return the TLB and cache contents after `step` (-1: before the first): a value of

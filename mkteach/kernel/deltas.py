@@ -72,16 +72,27 @@ class Moved:
 @dataclass(frozen=True)
 class ThreadState:
     """Thread `thread` (its id as 'task.number.version', in `space`, named `name`) went from
-    state `old` to `new` (descriptions).
+    state `before` to state `after`: the states' fields (a thread state variant as the trace
+    keeps it, `Thread.state.fields()`), described when read as `old` and `new`.
 
-    `old` is "" when the thread was created by this change.
+    `before` is None when the thread was created by this change (`old` is then "").
     """
 
     thread: str
     space: str
     name: str
-    old: str
-    new: str
+    before: Any
+    after: Any
+
+    @property
+    def old(self) -> str:
+        """Return the state before, in words ("" when the change created the thread)."""
+        return "" if self.before is None else self.before.describe()
+
+    @property
+    def new(self) -> str:
+        """Return the state after, in words ("" when undoing the thread's creation)."""
+        return "" if self.after is None else self.after.describe()
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,10 @@ Delta = SpaceCreated | Mapped | Unmapped | RightsChanged | Moved | ThreadState |
 def delta_to_dict(delta: Delta) -> dict[str, Any]:
     """Return a JSON-ready dict of `delta` with its type under the key 'delta'."""
     out = {"delta": type(delta).__name__}
+    if isinstance(delta, ThreadState):  # its states described, as the trace has always read
+        out.update(thread=delta.thread, space=delta.space, name=delta.name, old=delta.old,
+                   new=delta.new)  # fmt: skip
+        return out
     out.update(asdict(delta))
     if isinstance(delta, MemoryWritten):
         out["old"], out["new"] = _json_value(delta.old), _json_value(delta.new)

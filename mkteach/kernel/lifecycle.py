@@ -46,7 +46,7 @@ def create_thread(k: KernelState, where: object, program: Callable[..., Any],
     new = Thread(tid, s, label, generator, pager_id, priority, Ready())
     k.note("create_thread", f"{label} created in {s.name}", tid)
     k.threads[tid] = new
-    k.record(d.ThreadState(tid.to_json(), s.name, label, "", new.state.describe()))
+    k.record(d.ThreadState(tid.to_json(), s.name, label, None, new.state.fields()))
     k.scheduler.make_ready(new)
     return new
 

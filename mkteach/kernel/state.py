@@ -112,9 +112,9 @@ class KernelState:
 
     def set_state(self, thread: Thread, state: ThreadStateVariant) -> None:
         """Put `thread` in `state`, journal the change, and keep the ready queues in step."""
-        old = thread.state.describe()
+        old = thread.state.fields()
         thread.state = state
-        new = state.describe()
+        new = state.fields()
         if old != new:
             key = (thread.id, old, new)
             delta = self.transitions.get(key)

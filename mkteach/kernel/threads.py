@@ -17,7 +17,7 @@ from typing import Any
 from .ids import ThreadId
 from .mapdb import AddressSpace
 from .messages import Message
-from .ops import Operation, Window
+from .ops import Load, Operation, Window
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class Ready:
     def describe(self) -> str:
         """Return the state in words."""
         return "ready"
+
+    def fields(self) -> Ready:
+        """Return the state as the trace keeps it: what its description depends on, hashable."""
+        return READY
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,13 @@ class Sending:
         dest = self.intended or self.target
         return f"{verb} {dest}{via}{_until(self.deadline)}"
 
+    def fields(self) -> Sending:
+        """Return the state as the trace keeps it: what its description depends on, hashable
+        (no message, sequence number, window or faulting access)."""
+        fault = FAULTING if self.fault is not None else None
+        return Sending(self.target, EMPTY, self.deadline, 0, self.target, self.intended,
+                       self.call_partner, None, fault)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Receiving:
@@ -78,6 +89,12 @@ class Receiving:
             return f"waiting for the reply of {self.src}{_until(self.deadline)}"
         return f"waiting for {self.src}{_until(self.deadline)}"
 
+    def fields(self) -> Receiving:
+        """Return the state as the trace keeps it: what its description depends on, hashable
+        (no window, faulting access or pending reply error)."""
+        fault = FAULTING if self.fault is not None else None
+        return Receiving(self.src, self.deadline, None, fault, None, self.is_reply)
+
 
 @dataclass(frozen=True)
 class Dead:
@@ -90,8 +107,15 @@ class Dead:
         """Return the state in words."""
         return f"ended: {self.reason}"
 
+    def fields(self) -> Dead:
+        """Return the state as the trace keeps it (all of it: a reason and a flag)."""
+        return self
+
 
 ThreadStateVariant = Ready | Sending | Receiving | Dead
+READY = Ready()  # every ready state, as the trace keeps it
+EMPTY = Message()  # a kept Sending state's message: the trace keeps no message there
+FAULTING = Load(0)  # a kept state's mark that it serves a page fault (not which access)
 
 
 def _until(deadline: int | None) -> str:

@@ -33,7 +33,7 @@ class Checkpoint:
     applied: int
     spaces: tuple[tuple[int, str, str | None], ...]
     mappings: tuple[tuple[str, int, int, str, tuple[str, int]], ...]
-    threads: tuple[tuple[str, tuple[str, str, str]], ...]
+    threads: tuple[tuple[str, tuple[str, str, Any]], ...]  # id key -> (space, name, fields)
     memory: tuple[tuple[int, Any], ...]
 
 
@@ -47,7 +47,7 @@ def capture(kernel: Kernel, applied: int) -> Checkpoint:
         for node in root.subtree()
         if node.parent is not None
     )
-    threads = tuple((t.id.to_json(), (t.space.name, t.name, t.state.describe()))
+    threads = tuple((t.id.to_json(), (t.space.name, t.name, t.state.fields()))
                     for t in kernel.threads.values())  # fmt: skip
     return Checkpoint(applied, spaces, mappings, threads, tuple(kernel.memory.items()))
 
@@ -64,7 +64,8 @@ class Snapshot:
     def __init__(self, frames: int) -> None:
         self.kernel = Kernel(frames)
         self.kernel.journal = None  # type: ignore[assignment]  # replay records nothing
-        self.threads: dict[str, tuple[str, str, str]] = {}  # id key -> (space, name, state)
+        # id key -> (space, name, the state's fields), described when read (`threads`)
+        self.states: dict[str, tuple[str, str, Any]] = {}
         self.memory: dict[int, Any] = {}  # bytes that hold something other than 0
         self.applied = 0  # events of the trace applied so far
         self.step = -1
@@ -103,7 +104,7 @@ class Snapshot:
         for space, page, frame, rights, parent in checkpoint.mappings:
             above = k.spaces[parent[0]].pages[parent[1]]
             k.mapdb.insert(k.spaces[space], page, frame, rights, above)
-        self.threads = dict(checkpoint.threads)
+        self.states = dict(checkpoint.threads)
         self.memory = {address: value for address, value in checkpoint.memory if value != 0}
         self.applied = checkpoint.applied
 
@@ -123,10 +124,10 @@ class Snapshot:
             node = k.spaces[delta.old_space].pages[delta.old_page]
             db.move(node, k.spaces[delta.space], delta.page, delta.rights)
         elif isinstance(delta, d.ThreadState):
-            if delta.new:
-                self.threads[delta.thread] = (delta.space, delta.name, delta.new)
+            if delta.after is not None:
+                self.states[delta.thread] = (delta.space, delta.name, delta.after)
             else:
-                del self.threads[delta.thread]
+                del self.states[delta.thread]
         elif isinstance(delta, d.MemoryWritten):
             if delta.new == 0:  # unwritten memory reads 0: keep only what differs
                 self.memory.pop(delta.address, None)
@@ -162,12 +163,18 @@ class Snapshot:
                        for a, v in self.memory.items())  # fmt: skip
         other = Snapshot.__new__(Snapshot)
         other.kernel = k
-        other.restore(Checkpoint(self.applied, spaces, mappings, tuple(self.threads.items()),
+        other.restore(Checkpoint(self.applied, spaces, mappings, tuple(self.states.items()),
                                  memory))  # fmt: skip
         other.step = self.step
         return other
 
     # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def threads(self) -> dict[str, tuple[str, str, str]]:
+        """Return every thread after this step: id key -> (space, name, state in words)."""
+        return {key: (space, name, state.describe())
+                for key, (space, name, state) in self.states.items()}  # fmt: skip
 
     def lookup(self, space: str, page: int) -> Lookup | None:
         """Return the frame and rights `space` maps `page` to after this step, or None."""
@@ -199,7 +206,7 @@ def undo(delta: d.Delta) -> d.Delta:
         return d.Moved(delta.space, delta.page, delta.old_space, delta.old_page, delta.rights,
                        delta.old_rights)  # fmt: skip
     if isinstance(delta, d.ThreadState):
-        return d.ThreadState(delta.thread, delta.space, delta.name, delta.new, delta.old)
+        return d.ThreadState(delta.thread, delta.space, delta.name, delta.after, delta.before)
     if isinstance(delta, d.MemoryWritten):
         return d.MemoryWritten(delta.address, delta.new, delta.old)
     raise AssertionError(f"undo: no inverse delta for {type(delta).__name__}")

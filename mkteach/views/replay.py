@@ -146,7 +146,7 @@ class RunData:
                 for x in e.deltas:
                     if isinstance(x, d.ThreadState):
                         i = thread(x.thread, x.space, x.name)
-                        changes.append([i, state(x.new) if x.new else -1])
+                        changes.append([i, state(x.new) if x.after is not None else -1])
             out["dt"].append(changes)
 
     def _trees(self, out: dict, steps: range) -> None:
