@@ -38,7 +38,7 @@ Measured here, side by side:
   honest, blank and wrong students of ex02 and ex03, 5 pagers that hang without yielding and 5
   that flood their output and then sleep without reading; its wall time, and whether every
   grade is the one its kind must get (honest: every automatic point, blank, hangers and
-  floods: 0, wrong: what the wrong case earns alone).
+  floods: 0, wrong: what the same submission earns in a batch of the wrong ones alone).
 
 Timings are wall-clock medians over repeats (the machine may be shared: each section records the
 load average before and after it); no timing is asserted anywhere.
@@ -783,10 +783,10 @@ def bench_grading(jobs: int = 2) -> dict:
                 path.parent.mkdir(parents=True)
                 path.write_text(json.dumps(nb), encoding="utf-8")
                 kinds[path] = kind
-        wrong = {  # what each wrong case earns alone (one student, graded by itself)
-            k: grade([next(p for p, v in kinds.items() if v == k)], course / "source")[0].total
-            for k in ("wrong-ex02", "wrong-ex03")
-        }
+        # what each wrong submission earns in a batch of its own (its instance decides how
+        # much of it is right), against which the class batch is compared
+        alone = [p for p, v in kinds.items() if v.startswith("wrong")]
+        wrong = {Path(r.submission): r.total for r in grade(alone, course / "source", jobs=jobs)}
         start = time.perf_counter()
         results = grade(list(kinds), course / "source", course / "grades.csv", jobs=jobs)
         seconds = time.perf_counter() - start
@@ -798,7 +798,7 @@ def bench_grading(jobs: int = 2) -> dict:
         if kind.startswith("honest"):
             expected = full[GRADING_KINDS[kind][0]]
         elif kind.startswith("wrong"):
-            expected = wrong[kind]
+            expected = wrong[Path(r.submission)]
         else:
             expected = 0.0
         if abs(auto - expected) > 1e-9:
@@ -811,7 +811,7 @@ def bench_grading(jobs: int = 2) -> dict:
         "per_submission_seconds": round(seconds / len(results), 2),
         "every_grade_right": not wrong_grades,
         "wrong_grades": wrong_grades,
-        "wrong_cases_alone": wrong,
+        "wrong_alone_totals": sorted(wrong.values()),
     }
 
 
