@@ -32,7 +32,7 @@ CLAIM_CHANGES: dict[str, tuple[dict[str, dict[str, Any]], str]] = {
 CLAIM_POOL = (
     "as_switch.i486.small_roundtrip",
     "as_switch.i486.conventional_full",
-    "tcb.conflict_free.pentium_1k",
+    "tcb.conflict_free.pentium",
     "kernel_user_switch.l3.i486",
     "ipc.short.l3.i486",
     "ipc.l3.cache_bytes",
@@ -44,6 +44,7 @@ _CLAIM_MACHINE.update(
         "tlb_refill.worst.pentium": "pentium",
         "as_switch.small_space.pentium": "pentium",
         "tcb.conflict_free.pentium_4k": "pentium",
+        "tcb.conflict_free.pentium": "pentium",
         "memory.mcpi_gap.mach_vs_l3": "r3000",
     }
 )
@@ -78,8 +79,8 @@ _UNMOVED = {  # (claim, changed parameter) -> why that change leaves the claim's
     "lines, not cycles",
     ("ipc.l3.cache_bytes", "segment_switch_cycles"): "the footprint counts bytes of cache "
     "lines, not cycles",
-    ("tcb.conflict_free.pentium_1k", "tcb_align"): "the claim names its alignment, 1 KB: the "
-    "profile's own alignment does not enter it",
+    ("tcb.conflict_free.pentium", "tlb_miss_cycles"): "the share counts TCB lines that share "
+    "cache sets: no TLB in it",
     ("kernel_user_switch.hw_floor.i486", "tlb_miss_cycles"): "the hardware floor is the trap "
     "alone (int + iret): no TLB miss in it",
     ("kernel_user_switch.mach.i486", "tlb_miss_cycles"): "the Mach-style call is measured warm: "

@@ -42,9 +42,10 @@ def miss_split(
 ) -> dict[str, Any]:
     """Return the three-C split of a system-call workload's cache misses in steady state.
 
-    Keys: misses, compulsory, capacity, conflict (they add up), mcpi (cache-miss cycles per
-    instruction, user + kernel + server), instructions and miss_cycles per round, by_cache
-    ({cache name: its own split}), rounds, and the arguments. `server_kb` is the working set a
+    Keys: misses, compulsory, capacity, conflict (counts over the `rounds` counted rounds; they
+    add up), mcpi (cache-miss cycles per instruction, user + kernel + server), instructions and
+    miss_cycles of those rounds, by_cache ({cache name: its own split}), rounds, and the
+    arguments. `server_kb` is the working set a
     Unix server and its emulation library touch on every call, half code and half data (0: the
     kernel alone); `overrides` replace machine parameters (e.g. cache_size=16384).
     """
@@ -56,11 +57,11 @@ def miss_split(
     total = _split(*(sum(counts[k][0].values()) for k in KINDS))
     miss_cycles = total["misses"] * p.cache_miss_cycles
     return {
-        **{k: v / ROUNDS for k, v in total.items()},
+        **total,
         "mcpi": miss_cycles / instructions,
-        "instructions": instructions / ROUNDS,
-        "miss_cycles": miss_cycles / ROUNDS,
-        "by_cache": {n: {k: v / ROUNDS for k, v in s.items()} for n, s in per_cache.items()},
+        "instructions": instructions,
+        "miss_cycles": miss_cycles,
+        "by_cache": per_cache,
         "rounds": ROUNDS,
         "machine": p.name,
         "kernel": kernel,
