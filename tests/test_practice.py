@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mkteach.exercises.practice import QUESTIONS
-from mkteach.grading import Feedback, practice, practice_seed, seed_of
+from mkteach.exercises.practice import QUESTIONS, practice
+from mkteach.grading import Feedback, practice_seed, seed_of
 from mkteach.grading.grader import is_practice
 from mkteach.grading.markup import is_test
 

@@ -30,7 +30,7 @@ from .answers import (
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
-from .practice import Practice, practice, practice_seed
+from .practice import Practice, check_practice, practice_seed
 from .programs import check_pager, check_server, pager_scenario, server_scenario
 from .trees import (
     FLUSH_BELIEFS,
@@ -61,6 +61,7 @@ __all__ = [
     "check_hand_cost",
     "check_mapping_tree",
     "check_pager",
+    "check_practice",
     "check_server",
     "check_value",
     "event_costs",
@@ -75,7 +76,6 @@ __all__ = [
     "model_tree",
     "pager_scenario",
     "paper_beliefs",
-    "practice",
     "practice_seed",
     "release",
     "seed_of",
