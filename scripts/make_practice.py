@@ -31,7 +31,7 @@ id, or an int from `practice_seed`) and the question's answers by name, which re
 grader's Feedback. Where the grader checks the student's own instance, so does practice; where
 it uses a salted instance or a hidden workload, practice uses a public practice seed instead
 ("practice-a" for the grader's salt + "-a"): the graded instances stay unknown. Show one with
-`mkteach.grading.practice(grade_id, seed, **answers)`, which drops the points.
+`practice(grade_id, seed, **answers)`, which drops the points.
 """
 
 # ruff: noqa
@@ -41,6 +41,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..grading.instances import int_seed
+from ..grading.practice import Practice, check_practice
+
+
+def practice(grade_id: str, seed: int | str, **answers: Any) -> Practice:
+    """Return the grader's feedback on graded question `grade_id` for `answers` on instance
+    `seed` (a student id, or `practice_seed(STUDENT, n)`), without points; it never raises."""
+    return check_practice(grade_id, QUESTIONS, seed, answers)
 '''
 
 
@@ -117,9 +124,9 @@ def render() -> str:
     for grade_id, names, hidden in tests:
         parts.append("\n\n" + function(grade_id, names, hidden))
     table = "".join(
-        f'    "{g}": ("check_{g.replace("-", "_")}", {tuple(n)!r}),\n' for g, n, _ in tests
+        f'    "{g}": (check_{g.replace("-", "_")}, {tuple(n)!r}),\n' for g, n, _ in tests
     )
-    parts.append(f"\n\nQUESTIONS: dict[str, tuple[str, tuple[str, ...]]] = {{\n{table}}}\n")
+    parts.append(f"\n\nQUESTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {{\n{table}}}\n")
     source = "".join(parts)
     done = subprocess.run([sys.executable, "-m", "ruff", "format", "-"], input=source,
                           capture_output=True, text=True, cwd=ROOT)  # fmt: skip

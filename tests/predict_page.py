@@ -24,7 +24,9 @@ CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map(c => 
 
 SCROLL_TO = """async (index) => {
     const notebook = window.jupyterapp.shell.currentWidget.content;
-    await notebook.scrollToItem(index, 'center');
+    notebook.activeCellIndex = index;
+    const timeout = new Promise(resolve => setTimeout(resolve, 5000));
+    await Promise.race([notebook.scrollToItem(index, 'center'), timeout]);
 }"""
 
 

@@ -6,7 +6,7 @@ id, or an int from `practice_seed`) and the question's answers by name, which re
 grader's Feedback. Where the grader checks the student's own instance, so does practice; where
 it uses a salted instance or a hidden workload, practice uses a public practice seed instead
 ("practice-a" for the grader's salt + "-a"): the graded instances stay unknown. Show one with
-`mkteach.grading.practice(grade_id, seed, **answers)`, which drops the points.
+`practice(grade_id, seed, **answers)`, which drops the points.
 """
 
 # ruff: noqa
@@ -16,6 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..grading.instances import int_seed
+from ..grading.practice import Practice, check_practice
+
+
+def practice(grade_id: str, seed: int | str, **answers: Any) -> Practice:
+    """Return the grader's feedback on graded question `grade_id` for `answers` on instance
+    `seed` (a student id, or `practice_seed(STUDENT, n)`), without points; it never raises."""
+    return check_practice(grade_id, QUESTIONS, seed, answers)
 
 
 def check_ex01_q1_test(
@@ -1047,36 +1054,33 @@ def check_ex10_q2_test(
     return feedback
 
 
-QUESTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ex01-q1-test": ("check_ex01_q1_test", ("l3_warm", "l3_cold", "speedup")),
-    "ex01-q2-test": ("check_ex01_q2_test", ("what_happens", "served")),
-    "ex02-q2-test": (
-        "check_ex02_q2_test",
-        ("removed_by_standard", "removed_by_f1", "removed_by_F"),
-    ),
-    "ex02-q3-test": ("check_ex02_q3_test", ("held_if_swapped",)),
-    "ex03-q1-test": ("check_ex03_q1_test", ("my_pager",)),
-    "ex03-q2-test": ("check_ex03_q2_test", ("bugs", "fixed_server")),
-    "ex03-q3-test": ("check_ex03_q3_test", ("ipc_cycles", "tagged_tlb_cycles", "why_tagged")),
-    "ex04-q1-test": ("check_ex04_q1_test", ("deliveries", "acked_by")),
-    "ex04-q2-test": ("check_ex04_q2_test", ("late_result", "current_version")),
-    "ex04-q3-test": ("check_ex04_q3_test", ("chief_bugs", "fixed_chief", "fixed_priority")),
-    "ex05-q1-test": ("check_ex05_q1_test", ("predicted",)),
-    "ex05-q2-test": ("check_ex05_q2_test", ("colour_pager", "why_486")),
-    "ex06-q1-test": ("check_ex06_q1_test", ("ipc_large", "ipc_small")),
-    "ex06-q2-test": ("check_ex06_q2_test", ("extra_large", "extra_small", "why_small")),
-    "ex07-q1-test": ("check_ex07_q1_test", ("footprint_lines", "footprint_bytes", "mach_bytes")),
-    "ex07-q2-test": ("check_ex07_q2_test", ("l3_survivors", "mach_survivors", "why_evicted")),
-    "ex07-q3-test": ("check_ex07_q3_test", ("new_gap", "gap_holds", "why_gap")),
-    "ex08-q1-test": ("check_ex08_q1_test", ("header_sets", "tcbs_collide", "conflict_free_share")),
+QUESTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "ex01-q1-test": (check_ex01_q1_test, ("l3_warm", "l3_cold", "speedup")),
+    "ex01-q2-test": (check_ex01_q2_test, ("what_happens", "served")),
+    "ex02-q2-test": (check_ex02_q2_test, ("removed_by_standard", "removed_by_f1", "removed_by_F")),
+    "ex02-q3-test": (check_ex02_q3_test, ("held_if_swapped",)),
+    "ex03-q1-test": (check_ex03_q1_test, ("my_pager",)),
+    "ex03-q2-test": (check_ex03_q2_test, ("bugs", "fixed_server")),
+    "ex03-q3-test": (check_ex03_q3_test, ("ipc_cycles", "tagged_tlb_cycles", "why_tagged")),
+    "ex04-q1-test": (check_ex04_q1_test, ("deliveries", "acked_by")),
+    "ex04-q2-test": (check_ex04_q2_test, ("late_result", "current_version")),
+    "ex04-q3-test": (check_ex04_q3_test, ("chief_bugs", "fixed_chief", "fixed_priority")),
+    "ex05-q1-test": (check_ex05_q1_test, ("predicted",)),
+    "ex05-q2-test": (check_ex05_q2_test, ("colour_pager", "why_486")),
+    "ex06-q1-test": (check_ex06_q1_test, ("ipc_large", "ipc_small")),
+    "ex06-q2-test": (check_ex06_q2_test, ("extra_large", "extra_small", "why_small")),
+    "ex07-q1-test": (check_ex07_q1_test, ("footprint_lines", "footprint_bytes", "mach_bytes")),
+    "ex07-q2-test": (check_ex07_q2_test, ("l3_survivors", "mach_survivors", "why_evicted")),
+    "ex07-q3-test": (check_ex07_q3_test, ("new_gap", "gap_holds", "why_gap")),
+    "ex08-q1-test": (check_ex08_q1_test, ("header_sets", "tcbs_collide", "conflict_free_share")),
     "ex08-q2-test": (
-        "check_ex08_q2_test",
+        check_ex08_q2_test,
         ("conventional_486", "small_roundtrip_486", "saving_486", "saving_pentium"),
     ),
-    "ex08-q3-test": ("check_ex08_q3_test", ("old_conflicts", "new_conflicts", "why_new_ids")),
-    "ex09-q1-test": ("check_ex09_q1_test", ("r2000_ipc", "times_exokernel", "converted")),
-    "ex09-q2-test": ("check_ex09_q2_test", ("choices_made",)),
-    "ex09-q3-test": ("check_ex09_q3_test", ("crossing_cycles", "rpc_saving_us")),
-    "ex10-q1-test": ("check_ex10_q1_test", ("moves", "holds_after")),
-    "ex10-q2-test": ("check_ex10_q2_test", ("changed", "broken", "change_by")),
+    "ex08-q3-test": (check_ex08_q3_test, ("old_conflicts", "new_conflicts", "why_new_ids")),
+    "ex09-q1-test": (check_ex09_q1_test, ("r2000_ipc", "times_exokernel", "converted")),
+    "ex09-q2-test": (check_ex09_q2_test, ("choices_made",)),
+    "ex09-q3-test": (check_ex09_q3_test, ("crossing_cycles", "rpc_saving_us")),
+    "ex10-q1-test": (check_ex10_q1_test, ("moves", "holds_after")),
+    "ex10-q2-test": (check_ex10_q2_test, ("changed", "broken", "change_by")),
 }

@@ -30,7 +30,7 @@ from .answers import (
 from .costs import ipc_costs, ipc_facts, seeded_overrides
 from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
-from .practice import Practice, practice, practice_seed
+from .practice import Practice, check_practice, practice_seed
 from .programs import check_pager, check_server, pager_scenario, server_scenario
 from .secret import course_salt
 from .trees import (
@@ -62,6 +62,7 @@ __all__ = [
     "check_hand_cost",
     "check_mapping_tree",
     "check_pager",
+    "check_practice",
     "check_server",
     "check_value",
     "course_salt",
@@ -77,7 +78,6 @@ __all__ = [
     "model_tree",
     "pager_scenario",
     "paper_beliefs",
-    "practice",
     "practice_seed",
     "release",
     "seed_of",

@@ -1,19 +1,21 @@
 """Practice checks, as OSTEP's `-c` and `-s`: the grader's feedback on any answer, no points.
 
+    from mkteach.exercises.practice import practice
     practice("ex03-q3-test", SEED, ipc_cycles=..., tagged_tlb_cycles=..., why_tagged=...)
     SEED = practice_seed(STUDENT, 1)      # another instance to practise on (2, 3, ... more)
 
-`practice` runs the checks the grader runs for that graded question (mkteach.exercises.practice,
-generated from the exercises' hidden tests) on instance `seed` and shows what they say, without
-the points. The student's own instance (`seed_of(STUDENT)`) gives the grader's own verdict where
-the grader checks that instance; programs are run on practice workloads, never on the graded
-ones, whose salt stays with the instructor. A practice seed comes from a public name
-("practice-1", ...), so it never meets a graded instance.
+`practice` (mkteach.exercises.practice, a layer above this one) runs the checks the grader
+runs for that graded question (generated from the exercises' hidden tests) on instance `seed`
+and shows what they say, without the points. The student's own instance (`seed_of(STUDENT)`)
+gives the grader's own verdict where the grader checks that instance; programs are run on
+practice workloads, never on the graded ones, whose salt stays with the instructor. A practice
+seed comes from a public name ("practice-1", ...), so it never meets a graded instance.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,21 +57,23 @@ class Practice:
         return f"<pre class='mkteach-practice'>{html.escape(str(self))}</pre>"
 
 
-def practice(grade_id: str, seed: int | str, **answers: Any) -> Practice:
-    """Return the grader's feedback on graded question `grade_id` for `answers` on instance
-    `seed` (a student id or a practice seed), without points; it never raises."""
-    from ..exercises import practice as checks
-    from ..exercises.practice import QUESTIONS
-
-    if grade_id not in QUESTIONS:
-        known = ", ".join(sorted(QUESTIONS))
+def check_practice(
+    grade_id: str,
+    questions: Mapping[str, tuple[Callable[..., Feedback], tuple[str, ...]]],
+    seed: int | str,
+    answers: Mapping[str, Any],
+) -> Practice:
+    """Return the feedback of `questions[grade_id]` (a check and its answer names) for
+    `answers` on instance `seed`, without points; it never raises."""
+    if grade_id not in questions:
+        known = ", ".join(sorted(questions))
         return _failed(grade_id, f"no practice check named {grade_id!r} (known: {known})")
-    name, names = QUESTIONS[grade_id]
+    check, names = questions[grade_id]
     unknown = sorted(set(answers) - set(names))
     if unknown:
         return _failed(grade_id, f"{unknown} are not answers of {grade_id}: {list(names)}")
     try:
-        return Practice(grade_id, getattr(checks, name)(seed, **answers))
+        return Practice(grade_id, check(seed, **answers))
     except Exception as e:  # a check never raises at the student
         return _failed(grade_id, f"the check could not run ({brief(e)})")
 
