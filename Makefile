@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 # lite/package*.json; needs Python >= 3.10 with venv, and npm) into .cache/lite/ and writes
 # build/lite/. Rebuilt when the package, the notebooks or the pins change.
 LITE_STAMP   := build/.lite-built
-LITE_SOURCES := $(shell find mkteach -name '*.py') $(NOTEBOOKS) \
-	$(wildcard notebooks/exercises/*.ipynb) $(wildcard lite/*) scripts/build_lite.py pyproject.toml
+LITE_SOURCES := $(shell find mkteach -name '*.py' -o -name '*.js') $(NOTEBOOKS) \
+	$(wildcard notebooks/exercises/*.ipynb) $(wildcard lite/*) scripts/build_lite.py pyproject.toml setup.py
 
 lite: $(LITE_STAMP)
 
