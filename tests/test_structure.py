@@ -92,3 +92,20 @@ def test_the_kernel_is_a_module_per_concept():
                 "ids", "state", "trace"}  # fmt: skip
     assert concepts <= kernel
     assert "mkteach.kernel.kernel" not in imports(PACKAGE / "kernel" / "ipc.py")
+
+
+def test_every_charge_names_a_cause_the_hardware_owns():
+    """Cycles are charged by a `mkteach.hw.Cause`, never by a string a module invents (an
+    exercise once charged "trap_exit", a cause no view knows)."""
+    invented = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "charge"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                invented.append(f"{name}:{node.lineno} charges {node.args[0].value!r}")
+    assert invented == []

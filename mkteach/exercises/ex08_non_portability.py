@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from mkteach.grading.instances import instance
+from mkteach.hw.costs import Cause
 from mkteach.hw.kernels import HOT_TCB
 from mkteach.hw.machine import Machine
 from mkteach.hw.profiles import profile
@@ -70,11 +71,11 @@ def conventional_parts(
         m.user_access(1, page, page, 0, False)
     m.take_costs()
     m.switch_space(2)
-    m.charge("trap_exit", m.profile.trap_exit_cycles)
+    m.charge(Cause.TRAP, m.profile.trap_exit_cycles)  # the iret back to user mode
     for page in range(pages):
         m.user_access(2, page, 64 + page, 0, False)
     got = dict(m.take_costs())
-    return {c: got[c] for c in ("as_switch", "trap_exit", "tlb_miss") if got.get(c)}
+    return {c: got[c] for c in (Cause.AS_SWITCH, Cause.TRAP, Cause.TLB_MISS) if got.get(c)}
 
 
 def layout_instance(seed: int | str) -> dict[str, int]:

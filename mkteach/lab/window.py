@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from ..hw.costs import Cause
 from ..hw.kernels import BUFFERS
 from .core import REFUSED
 
@@ -253,8 +254,8 @@ def charge(machine: Any, counts: dict[str, int]) -> None:
         machine.run_path(paths["unmap_page"])
     p = machine.profile
     copied = counts.get("copy", 0)
-    machine.charge("copy", (copied // 4 + COPY_SETUP * counts.get("copies", 0)) * p.cpi)
-    machine.charge("tlb_miss", counts.get("tlb_fill", 0) * p.tlb_miss_cycles)
+    machine.charge(Cause.COPY, (copied // 4 + COPY_SETUP * counts.get("copies", 0)) * p.cpi)
+    machine.charge(Cause.TLB_MISS, counts.get("tlb_fill", 0) * p.tlb_miss_cycles)
 
 
 # -- scenarios ----------------------------------------------------------------------------------

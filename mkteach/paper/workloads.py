@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..hw.costs import Cause
 from ..hw.kernels import HOT_TCB, KernelVariant, tcb_address
 from ..hw.machine import Machine
 from ..hw.profiles import profile
@@ -82,12 +83,12 @@ def conventional_switch(name: str, overrides: Overrides, pages: int) -> int:
 
     def switch_and_touch() -> None:
         m.switch_space(2)
-        m.charge("trap_exit", m.profile.trap_exit_cycles)
+        m.charge(Cause.TRAP, m.profile.trap_exit_cycles)  # the iret back to user mode
         for page in range(pages):
             m.user_access(2, page, 64 + page, 0, False)
 
     got = charges(m, switch_and_touch)
-    return sum(got.get(cause, 0) for cause in ("as_switch", "trap_exit", "tlb_miss"))
+    return sum(got.get(cause, 0) for cause in (Cause.AS_SWITCH, Cause.TRAP, Cause.TLB_MISS))
 
 
 @remembered
