@@ -81,3 +81,17 @@ def test_the_last_hardware_state_is_the_machines_own(long_run):
     s = long_run
     live = s.machine.hardware_state()
     assert s.hardware_at(s.steps - 1).units == live
+
+
+def test_going_back_before_the_first_checkpoint_starts_from_the_beginning(long_run, monkeypatch):
+    """No checkpoint precedes step 10, so from the last step the snapshot starts again from the
+    empty state (a few steps forward) instead of undoing thousands of steps one by one."""
+    s = long_run
+    s.state_at(s.steps - 1)
+    undone = []
+    monkeypatch.setattr(Snapshot, "revert", lambda self, delta: undone.append(delta))
+    early = s.state_at(10)
+    assert undone == []
+    monkeypatch.undo()
+    replayed = Snapshot(s.frames).move_to(s.trace, 10)
+    assert kernel_view(early, s.frames) == kernel_view(replayed, s.frames)

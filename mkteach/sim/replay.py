@@ -78,12 +78,16 @@ class Snapshot:
         """Apply or undo events until the state is the one after `step` (-1: before any).
 
         With `checkpoints` (steps taken -> the state then, as the executor keeps them), start
-        from the latest one at or before the target when that is nearer than where we are.
+        from the latest one at or before the target when that is nearer than where we are, or
+        from the empty state before the first step when no checkpoint precedes the target and
+        the beginning is nearer.
         """
         target = bisect.bisect_right(trace, step, key=lambda e: e.step)
         start = nearest(checkpoints or {}, step + 1)
         if start is not None and abs(target - self.applied) > target - start.applied:
             self.restore(start)
+        elif start is None and self.applied - target > target:  # nearer from the beginning
+            self.__init__(self.kernel.frames)  # type: ignore[misc]
         while self.applied < target:
             for delta in trace[self.applied].deltas:
                 self.apply(delta)
