@@ -69,8 +69,9 @@ def hidden_tests() -> list[tuple[str, list[str], str]]:
 
 def practice_body(hidden: str) -> str:
     """Return the hidden test code with the salt replaced by public practice seeds."""
-    lines = [line for line in hidden.strip().split("\n") if not line.startswith("HIDDEN =")]
-    code = "\n".join(lines)
+    salt = ("HIDDEN =", "from mkteach.grading import course_salt")  # the salt's lines
+    lines = [line for line in hidden.strip().split("\n") if not line.startswith(salt)]
+    code = "\n".join(lines).strip()
     salted = r'seed_of\(STUDENT, HIDDEN \+ "-(\w+)"\)'
     code = re.sub(salted, r'seed_of(int_seed(seed), "practice-\1")', code)
     code = code.replace("seed_of(STUDENT)", "int_seed(seed)")

@@ -550,45 +550,42 @@ def check_ex07_q3_test(
     seed: int | str, *, new_gap: Any = None, gap_holds: Any = None, why_gap: Any = None
 ) -> Any:
     """Return the grader's feedback on ex07-q3-test for these answers on instance `seed`."""
-    from mkteach import paper
-    from ..exercises.ex07_memory_effects import MCPI_WHY, mcpi_instance, mcpi_why, mcpi_why_not
+    from ..exercises.ex07_memory_effects import (
+        MCPI_WHY,
+        mcpi_holds,
+        mcpi_instance,
+        mcpi_parts,
+        mcpi_why,
+        mcpi_why_not,
+    )
     from ..grading import check_choice, check_value, seed_of
-    from ..paper import workloads
 
     change = mcpi_instance(int_seed(seed))
-
-    def gap(overrides):
-        return workloads.mcpi("r2000", overrides, "mach") - workloads.mcpi("r2000", overrides, "l3")
-
-    def holds():
-        claims = paper.claims(machine_overrides={"r2000": change})
-        return {c.id: c for c in claims}["memory.mcpi_gap.mach_vs_l3"].holds
+    split, _ = mcpi_parts(change)
+    base, _ = mcpi_parts({})
 
     feedback = check_value(
         new_gap,
-        lambda: gap({"r2000": change}),
+        lambda: split["gap"],
         tolerance=0.02,
         wrong=[
-            (lambda: gap({}), "that is the gap as profiled: pass your change as {'r2000': CHANGE}"),
+            (lambda: base["gap"], "that is the gap as profiled: pass your change to mcpi_parts"),
             (
-                lambda: workloads.mcpi("r2000", {"r2000": change}, "mach"),
+                lambda: split["mach"]["mcpi"],
                 "that is the Mach-style MCPI alone: the gap is Mach-style minus L3-style",
             ),
-            (
-                lambda: -gap({"r2000": change}),
-                "the gap is Mach-style minus L3-style: yours is negative",
-            ),
+            (lambda: -split["gap"], "the gap is Mach-style minus L3-style: yours is negative"),
         ],
         title="Q3a",
     )
     feedback += check_value(
         gap_holds,
-        holds,
+        lambda: mcpi_holds(change),
         wrong=[
             (
-                lambda: not holds(),
-                "compare your gap with the claim's range (0 to 0.25 MCPI) widened by its tolerance "
-                "(the claim's .tolerance), or read .holds from paper.claims",
+                lambda: not mcpi_holds(change),
+                "the claim needs both: a gap inside 0 to 0.25 MCPI (widened by its tolerance) and "
+                "capacity misses making at least half of it (the split's capacity_share)",
             )
         ],
         title="Q3b",
