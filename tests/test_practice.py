@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from mkteach.exercises.practice import QUESTIONS, practice
-from mkteach.grading import Feedback, practice_seed, seed_of
+from mkteach.grading import Feedback, course_salt, practice_seed, seed_of
 from mkteach.grading.grader import is_practice
 from mkteach.grading.markup import is_test
 
@@ -53,12 +53,17 @@ def test_the_practice_checks_are_the_hidden_tests_of_today():
 
 
 def test_no_graded_salt_reaches_the_practice_checks_or_the_student_copies():
-    salts = {
-        m for p in SOURCES for c in graded(p) for m in re.findall(r'HIDDEN = "([^"]+)"', c.source)
+    exercises = {
+        m
+        for p in SOURCES
+        for c in graded(p)
+        for m in re.findall(r'course_salt\("(\w+)"\)', c.source)
     }
-    assert salts  # the hidden tests of this repository do use salts
+    assert exercises  # the hidden tests of this repository do use salts, from the course secret
+    salts = {course_salt(e) for e in exercises}  # the test course's secret (tests/conftest.py)
     released = [p.read_text() for p in RELEASED.glob("ex*.ipynb")]
     generated = (ROOT / "mkteach" / "exercises" / "practice.py").read_text()
+    assert "course_salt" not in generated and all("course_salt" not in t for t in released)
     for salt in salts:
         assert salt not in generated and all(salt not in text for text in released)
 
