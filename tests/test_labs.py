@@ -47,7 +47,9 @@ def test_the_reference_passes_its_lab_visible_and_hidden(name):
 
 
 @pytest.mark.parametrize(
-    "name,fn", [(n, f) for n, fs in mistakes.MISTAKES.items() for f in fs], ids=lambda x: str(x)
+    "name,fn",
+    [(n, f) for n, fs in mistakes.MISTAKES.items() for f in fs],
+    ids=lambda x: getattr(x, "__name__", str(x)),
 )
 def test_each_student_mistake_fails_naming_the_difference(name, fn):
     report = lab.check(name, fn)
