@@ -9,6 +9,7 @@ outgrows it does, and only there does §4.2's claim hold.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import nbformat
@@ -242,9 +243,22 @@ def test_the_chapters_cite_the_papers_sections_not_the_course_notes():
 # -- 7. Figure 1's numbers ---------------------------------------------------------------------
 
 
+def revealed_of(name: str) -> str:
+    """Return the model's answers of chapter `name`'s predictions, as their saved HTML holds them
+    (behind a closed disclosure until the reader predicts)."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    return "\n".join(
+        html.unescape("".join(o.get("data", {}).get("text/html", "")))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "predict" in o.get("metadata", {}).get("mkteach", {})
+    )
+
+
 def test_chapter_2_names_figure_1s_numbers_and_its_flushes_still_follow_the_paper():
     text = text_of("02-address-spaces.ipynb")
     assert "A's page 22 holds frame 15" in text
     assert "f1 keeps block 6 at its page 38; F received it at its page 86" in text
+    text = revealed_of("02-address-spaces.ipynb")  # the flushes answer a prediction
     assert "flush by sigma0: lost by ['f1', 'A']" in text
     assert "flush by f1    : lost by ['A']" in text and "flush by F     : lost by nobody" in text
