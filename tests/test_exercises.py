@@ -142,6 +142,10 @@ def test_binder_removes_the_instructor_sources_from_the_image(tmp_path):
         (repo / folder).mkdir(parents=True)
         (repo / folder / "x").write_text("x")
     shutil.copy(ROOT / "binder" / "postBuild", repo / "binder")
+    (repo / "mkteach" / "lab_settings").mkdir(parents=True)  # the quiet JupyterLab settings
+    shutil.copy(
+        ROOT / "mkteach" / "lab_settings" / "overrides.json", repo / "mkteach" / "lab_settings"
+    )
     fakes = tmp_path / "bin"
     fakes.mkdir()
     for name, say in [

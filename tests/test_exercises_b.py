@@ -228,7 +228,10 @@ def test_ex08_wrong_answers_name_their_misconceptions(graded):
     assert "Q1b: right" in q1 and "drawn independently" in q1
     assert points(r, "ex08-q2-test") == 1.75  # (a) 1 of 2, (b) 0.25, (c) 0 + 0.5
     q2 = feedback(r, "ex08-q2-test")
-    assert "you counted trap exit and the TLB refill (TLB misses) but not the address-space" in q2
+    assert (
+        "you counted the trap (entering and leaving the kernel) and the TLB refill (TLB misses) "
+        "but not the address-space" in q2
+    )
     assert "your value is half the model's" in q2
     assert "Q2c 486: conventional minus round trip is negative" in q2
     assert "Q2c Pentium: right" in q2
