@@ -320,9 +320,9 @@ class Prediction(widgets.VBox):
         for w in self._inputs.values():
             w.disabled = True
         self._button.disabled = True
+        _save(self.name, self._record())  # kept before it shows: what is on screen is saved
         self._status.value = ""
         self._answer.value = self.answer_html()
-        _save(self.name, self._record())
         return True
 
     def _read_form(self) -> dict[str, Any]:

@@ -38,9 +38,19 @@ ALL_RUN = """() => {
 }"""
 
 
-def run_all_afresh(page, timeout_ms: int = 600_000) -> None:
-    """In the notebook open in `page`: clear every output (and execution count), run all cells
+SHOWN = """(path) => {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    return !!(w && w.context && w.context.path === path && w.context.isReady && w.sessionContext
+        && w.sessionContext.session && w.sessionContext.session.kernel
+        && w.sessionContext.kernelDisplayStatus === 'idle');
+}"""
+
+
+def run_all_afresh(page, path: str, timeout_ms: int = 600_000) -> None:
+    """In notebook `path`, once it is the one shown with its kernel idle (JupyterLab may first
+    restore the notebook shown before): clear every output (and execution count), run all cells
     and wait until each has run, so no committed output can pass for a fresh one."""
+    page.wait_for_function(SHOWN, arg=path, timeout=300_000, polling=200)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.wait_for_function(
         "() => window.jupyterapp.shell.currentWidget.content.widgets"

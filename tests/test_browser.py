@@ -404,7 +404,7 @@ def open_and_run_afresh(page, url: str, token: str, name: str) -> None:
         " && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'",
         timeout=120_000,
     )
-    run_all_afresh(page)
+    run_all_afresh(page, name)
 
 
 PREDICTING = [p.name for p in sorted((ROOT / "notebooks").glob("[01][0-9]-*.ipynb"))[1:]]

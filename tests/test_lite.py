@@ -251,7 +251,7 @@ def test_after_run_all_no_answer_shows_before_a_prediction_in_the_browser(
     try:
         page.goto(f"{site_url}/lab/index.html?path={chapter}", timeout=300_000)
         page.wait_for_function(KERNEL_IDLE, timeout=300_000, polling=200)
-        run_all_afresh(page, timeout_ms=900_000)
+        run_all_afresh(page, chapter, timeout_ms=900_000)
         path = ROOT / "notebooks" / chapter  # the committed chapter the site was built from
         assert closed_problems(page, path) == []
         if chapter == RIGHT[0]:
