@@ -392,18 +392,11 @@ CLOSE = """async () => {
 
 
 def open_and_run_afresh(page, url: str, token: str, name: str) -> None:
-    """Open notebook `name` in JupyterLab, wait for its kernel, clear it and run all cells."""
+    """Open notebook `name` in JupyterLab and, once it is shown with its kernel idle, clear it
+    and run all cells (`run_all_afresh` waits for that)."""
     from predict_page import run_all_afresh
 
     page.goto(f"{url}/lab/tree/{name}?token={token}")
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'",
-        timeout=120_000,
-    )
     run_all_afresh(page, name)
 
 
