@@ -187,16 +187,22 @@ def _load() -> dict[str, dict]:
     return data if isinstance(data, dict) else {}
 
 
-def _save(name: str, record: dict) -> None:
-    """Add (or replace) the record of prediction `name` in the store; a store that cannot be
-    written is skipped (the verdict is still shown)."""
+def _save(name: str, record: dict) -> str:
+    """Add (or replace) the record of prediction `name` in the store; return "" when it is kept
+    (or the store is off), else why it could not be (the verdict is still shown)."""
     path = store_path()
     if path is None:
-        return
+        return ""
     data = _load()
     data[name] = record
-    with contextlib.suppress(OSError):
+    try:
         path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    except OSError as e:
+        return (
+            f"Your prediction is shown but could not be kept in {path} ({e.strerror or e}); "
+            "predictions() will not list it. Set MKTEACH_PREDICTIONS to a file you can write."
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -320,8 +326,8 @@ class Prediction(widgets.VBox):
         for w in self._inputs.values():
             w.disabled = True
         self._button.disabled = True
-        _save(self.name, self._record())  # kept before it shows: what is on screen is saved
-        self._status.value = ""
+        unkept = _save(self.name, self._record())  # kept before it shows: what is shown is saved
+        self._status.value = f"<i class='mkteach-unkept'>{html.escape(unkept)}</i>" * bool(unkept)
         self._answer.value = self.answer_html()
         return True
 

@@ -22,6 +22,7 @@ import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest.mock import patch
 
 import nbformat
 from nbclient import NotebookClient
@@ -146,18 +147,20 @@ def main(paths: list[str]) -> int:
     import kaleido
 
     warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly 7 + kaleido
-    os.environ["MKTEACH_PREDICTIONS"] = "off"  # committed outputs never show a prediction
+    settings = {"MKTEACH_PREDICTIONS": "off"}  # committed outputs never show a prediction
     if "BROWSER_PATH" not in os.environ and Path(CHROMIUM).exists():
-        os.environ["BROWSER_PATH"] = CHROMIUM
-    kaleido.start_sync_server(silence_warnings=True)  # one browser for every image
-    pictures = Pictures()  # and one for the dashboards' pictures
-    try:
-        for notebook in paths:
-            images, replays = execute(notebook, pictures)
-            print(f"executed {notebook}: {images} static images, {replays} dashboard replays")
-    finally:
-        pictures.close()
-        kaleido.stop_sync_server(silence_warnings=True)
+        settings["BROWSER_PATH"] = CHROMIUM
+    # set for this run only: a caller in the same process (a test) keeps its own environment
+    with patch.dict(os.environ, settings):
+        kaleido.start_sync_server(silence_warnings=True)  # one browser for every image
+        pictures = Pictures()  # and one for the dashboards' pictures
+        try:
+            for notebook in paths:
+                images, replays = execute(notebook, pictures)
+                print(f"executed {notebook}: {images} static images, {replays} dashboard replays")
+        finally:
+            pictures.close()
+            kaleido.stop_sync_server(silence_warnings=True)
     return 0
 
 

@@ -12,6 +12,7 @@ Screenshots of every view land in build/screenshots/ for a person to look at.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -304,7 +305,9 @@ def test_an_html_export_steps_with_no_kernel_and_no_network(tmp_path, browser):
 
     notebook = tmp_path / "views.ipynb"
     shutil.copy(HERE / "browser" / "views.ipynb", notebook)
+    environment = dict(os.environ)
     execute_notebooks.main([str(notebook)])
+    assert dict(os.environ) == environment  # its settings (no predictions kept) were its own
     outputs = [o for c in json.loads(notebook.read_text())["cells"] for o in c.get("outputs", [])]
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert figures and all("image/png" in o["data"] for o in figures)  # GitHub, nbviewer

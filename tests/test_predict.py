@@ -119,6 +119,13 @@ def test_nothing_is_kept_when_the_store_is_off(monkeypatch, tmp_path):
     assert p.opened and list(tmp_path.iterdir()) == [] and predictions() == []
 
 
+def test_a_store_that_cannot_be_written_is_said_beside_the_verdict(monkeypatch, tmp_path):
+    monkeypatch.setenv("MKTEACH_PREDICTIONS", str(tmp_path / "gone" / "my-predictions.json"))
+    p = merged_interrupts({"messages": 1, "words": "empty"})
+    assert p.opened and p.right  # the verdict still shows
+    assert "could not be kept" in p._status.value and "MKTEACH_PREDICTIONS" in p._status.value
+
+
 def test_a_set_of_names_can_be_empty_and_right():
     p = Prediction(
         "test-flush",
