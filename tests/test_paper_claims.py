@@ -279,6 +279,8 @@ def test_a_machine_alias_overrides_the_same_machine(base):
         ({"i486": {"tlb_misses": 9}}, ["tlb_misses", "tlb_miss_cycles"]),
         ({"i486": 9}, ["machine_overrides", "tlb_miss_cycles"]),
         (["i486"], ["machine_overrides"]),
+        ({"i486": {1: 9}}, ["machine_overrides", "tlb_miss_cycles"]),  # a parameter is named
+        ({1: {"tlb_miss_cycles": 9}}, ["i486", "1"]),
     ],
 )
 def test_bad_overrides_are_refused_with_a_helpful_message_and_change_nothing(overrides, words):

@@ -467,7 +467,9 @@ def _check_overrides(overrides: object) -> w.Overrides:
     """Return valid overrides; raise InvalidArgument naming the mistake otherwise."""
     if overrides is None:
         return {}
-    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+    if not isinstance(overrides, dict) or not all(
+        isinstance(v, dict) and all(isinstance(k, str) for k in v) for v in overrides.values()
+    ):
         raise InvalidArgument(
             "machine_overrides maps machine names to parameter dicts, e.g. "
             '{"i486": {"tlb_miss_cycles": 12}}'
