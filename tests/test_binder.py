@@ -1,11 +1,11 @@
-"""The Binder set-up, proved the honest way: a fresh virtual environment built only from
-binder/requirements.txt and binder/postBuild, then two chapters checked by nbval in it: the one
-Binder opens and one with figures and dashboards (`make nbval` checks every chapter); and the
-image's folder as repo2docker builds it (binder/.dockerignore applied, postBuild run in it on top
-of repo2docker's own base environment): no solution, salt or git history in it, every package
-consistent (`pip check`), the notebooks trusted and JupyterLab quiet.
+"""The Binder set-up, proved the honest way: the image's folder as repo2docker builds it
+(binder/.dockerignore applied) and a fresh virtual environment as its image holds it:
+repo2docker's own base environment, then binder/requirements.txt, then binder/postBuild run in
+the folder. In it: no solution, salt or git history, every package consistent (`pip check`), the
+notebooks trusted, JupyterLab quiet, and two chapters checked by nbval: the one Binder opens and
+one with figures and dashboards (`make nbval` checks every chapter).
 
-The installs are slow (a minute or two each), so they run once per `make test`.
+The install is slow (a minute or two), so it runs once per `make test`.
 """
 
 from __future__ import annotations
@@ -93,9 +93,10 @@ def test_the_binder_tree_holds_no_solution_salt_or_history(tmp_path):
 CHAPTERS = ["notebooks/00-start.ipynb", "notebooks/02-address-spaces.ipynb"]
 
 
-def run(command: list[str], env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run `command` in the repository root; fail the test with its output if it fails."""
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+def run(command: list[str], env: dict, timeout: int = 900, cwd: Path = ROOT
+        ) -> subprocess.CompletedProcess:  # fmt: skip
+    """Run `command` in `cwd` (the repository root); fail the test with its output if it fails."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
     if done.returncode:
         pytest.fail(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -124,27 +125,9 @@ def test_repo2docker_picks_up_the_binder_folder():
     assert "postBuild" in done.stdout and "requirements.txt" in done.stdout
 
 
-def test_a_fresh_binder_environment_runs_the_course(tmp_path):
-    env_dir = tmp_path / "binder-env"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    bin_dir = env_dir / "bin"
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-               VIRTUAL_ENV=str(env_dir), PIP_DISABLE_PIP_VERSION_CHECK="1")  # fmt: skip
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTER_DATA_DIR"):
-        env[var] = str(tmp_path / var.lower())
-    env.pop("PYTHONPATH", None)
-    python = str(bin_dir / "python")
-    run([python, "-m", "pip", "install", "-q", "-r", str(BINDER / "requirements.txt")], env)
-    done = run(["bash", str(BINDER / "postBuild")], env)
-    assert "ready" in done.stdout
-    # Test tools on top of the Binder environment (Binder itself does not need them).
-    run([python, "-m", "pip", "install", "-q", "pytest", "nbval"], env)
-    run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", *CHAPTERS,
-         "--nbval-sanitize-with", "notebooks/sanitize.cfg"], env)  # fmt: skip
-    assert sys.executable != python
-
-
-def test_binder_on_repo2dockers_base_passes_pip_check_starts_trusted_and_quiet(tmp_path):
+def test_binder_on_repo2dockers_base_passes_pip_check_starts_trusted_quiet_and_runs_the_course(
+    tmp_path,
+):
     tree = binder_tree(tmp_path / "image")
     env_dir = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -171,6 +154,11 @@ def test_binder_on_repo2dockers_base_passes_pip_check_starts_trusted_and_quiet(t
     prefix = Path(run([python, "-c", "import sys; print(sys.prefix)"], env).stdout.strip())
     settings = json.loads((prefix / "share/jupyter/lab/settings/overrides.json").read_text())
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    # Two chapters run by nbval in the image's folder (test tools on top: Binder needs none).
+    run([python, "-m", "pip", "install", "-q", "pytest", "nbval"], env)
+    run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", *CHAPTERS,
+         "--nbval-sanitize-with", "notebooks/sanitize.cfg"], env, cwd=tree)  # fmt: skip
+    assert sys.executable != python
 
 
 TRUSTED = """
