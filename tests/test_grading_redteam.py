@@ -37,7 +37,7 @@ from types import SimpleNamespace
 import pytest
 
 from mkteach.exercises import ex02_address_spaces as ex02
-from mkteach.grading import GradingError, grade, release
+from mkteach.grading import GradingError, apply_ops, grade, model_tree, release
 from mkteach.grading.grader import select_shard
 from mkteach.grading.sandbox import FIRST_UID, SLOTS, Sandbox
 from mkteach.grading.secret import SECRET_NAME
@@ -66,11 +66,15 @@ def impostor_name() -> str:
 def right_answers(student: str) -> str:
     """Return Python source assigning the right Q2/Q3 answers of `student` (computed here)."""
     ops = ex02.figure1_ops(student)
+    before = set(model_tree(apply_ops(ops, frames=ex02.FRAMES)))
     answers = {
-        f"removed_by_{w}": ex02.removed(ops, ex02.flush_by(student, w)) for w in ex02.FLUSHERS
+        f"removed_by_{w}": before
+        - set(model_tree(apply_ops([*ops, ex02.flush_by(student, w)], frames=ex02.FRAMES)))
+        for w in ex02.FLUSHERS
     }
     frame = ex02.figure1_instance(student)["f1"]["frame"]
-    answers["held_if_swapped"] = ex02.holders(ex02.counterfactual_ops(student), frame)
+    tree = apply_ops(ex02.counterfactual_ops(student), frames=ex02.FRAMES).mapping_tree(frame)
+    answers["held_if_swapped"] = {space for space, _ in tree.nodes if space != "sigma0"}
     return "".join(f"{k} = {v!r}\n" for k, v in answers.items())
 
 
