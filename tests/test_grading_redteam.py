@@ -487,6 +487,10 @@ removed_by_F = sweep(ops, flush_by(SEED, "F"))
         "current_version = one_call(lambda: ex.stale_outcome(SEED)['current_version'])",
         "ex04-q3a-answer": "chief_bugs = one_call(lambda: ex.chief_instance(SEED)['bugs'])",
     },
+    "ex05-flexibility": {
+        "ex05-q1-answer": "from mkteach.exercises import ex05_flexibility as ex\n"
+        "predicted = one_call(lambda: ex.stacked_belief(SEED))",
+    },
     "ex06-switching-costs": {
         "ex06-q2-answer": "from mkteach.exercises import ex06_switching_costs as ex\n"
         "why_small = None\n"
