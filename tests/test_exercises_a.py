@@ -60,7 +60,8 @@ def ex01_wrong():
     cases.answer(
         nb, "ex01-q1-answer", source(l3_warm=trap, l3_cold=warm, speedup=X.instruction_ratio())
     )
-    corrupted = X.isolation_outcome(SEED)["corrupted"]
+    served = cases.hidden_key(EX01, "ex01-q2-test")["count"]  # the model's count: the key
+    corrupted = X.isolation_count_beliefs(SEED, served)[0][0]
     return cases.answer(nb, "ex01-q2-answer", source(what_happens="fs_corrupt", served=corrupted))
 
 

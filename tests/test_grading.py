@@ -574,7 +574,7 @@ def test_the_papers_own_number_where_the_models_is_asked_is_named():
     f = check_value(paper_ipc, 244.5, wrong=paper_beliefs("ipc.short.l3.i486"))
     assert not f.correct and "is the paper's number (§4.1" in f.messages[0]
     overrides = kernel_call_machine(seed_of("your-id"))
-    f = check_value(10, lambda: 7.3, wrong=speedup_beliefs(overrides), tolerance=0.01)
+    f = check_value(10, lambda: 7.3, wrong=speedup_beliefs(overrides, 7.3), tolerance=0.01)
     assert "10 x is the paper's number" in f.messages[0]
 
 

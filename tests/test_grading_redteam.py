@@ -37,7 +37,7 @@ from types import SimpleNamespace
 import pytest
 
 from mkteach.exercises import ex02_address_spaces as ex02
-from mkteach.grading import GradingError, grade, release
+from mkteach.grading import GradingError, apply_ops, grade, model_tree, release
 from mkteach.grading.grader import select_shard
 from mkteach.grading.sandbox import FIRST_UID, SLOTS, Sandbox
 from mkteach.grading.secret import SECRET_NAME
@@ -49,6 +49,7 @@ import cases  # noqa: E402
 pytestmark = pytest.mark.slow
 NOTEBOOK = "ex02-address-spaces.ipynb"
 EX03 = "ex03-threads-ipc.ipynb"
+FILES = {p.name[:4]: p.name for p in (ROOT / "exercises").glob("ex*.ipynb")}
 MARK = "mkteach-redteam-detached"
 HONEST = {"ex02": 5, "ex03": 12}  # every automatic point of the exercise
 
@@ -66,11 +67,15 @@ def impostor_name() -> str:
 def right_answers(student: str) -> str:
     """Return Python source assigning the right Q2/Q3 answers of `student` (computed here)."""
     ops = ex02.figure1_ops(student)
+    before = set(model_tree(apply_ops(ops, frames=ex02.FRAMES)))
     answers = {
-        f"removed_by_{w}": ex02.removed(ops, ex02.flush_by(student, w)) for w in ex02.FLUSHERS
+        f"removed_by_{w}": before
+        - set(model_tree(apply_ops([*ops, ex02.flush_by(student, w)], frames=ex02.FRAMES)))
+        for w in ex02.FLUSHERS
     }
     frame = ex02.figure1_instance(student)["f1"]["frame"]
-    answers["held_if_swapped"] = ex02.holders(ex02.counterfactual_ops(student), frame)
+    tree = apply_ops(ex02.counterfactual_ops(student), frames=ex02.FRAMES).mapping_tree(frame)
+    answers["held_if_swapped"] = {space for space, _ in tree.nodes if space != "sigma0"}
     return "".join(f"{k} = {v!r}\n" for k, v in answers.items())
 
 
@@ -424,6 +429,101 @@ removed_by_standard = removed_by_f1 = removed_by_F = held_if_swapped = set(found
 
 HUGE = 'removed_by_standard = "x" * 5_000_000\n'
 
+# 5: a graded value answer is never one call into the package. Each one-caller answers with the
+# package functions that returned the hidden tests' keys before issue 20 closed them (each call
+# fails now: the function is gone); ex02's also tries every public function of its exercise and
+# of mkteach.grading on its instance and keeps the first non-empty set (with the old code that
+# found the key). Answers that no call gives stay None. Routes the questions themselves name
+# ("run the model to check": ipc_costs, tcbs_conflict, workloads...) are the model, not keys.
+ONE_CALL_HEAD = """
+def one_call(make):
+    try:
+        return make()
+    except Exception:
+        return None
+
+"""
+ONE_CALL = {  # notebook -> {answer cell: the one-call answers}
+    "ex01-rationale": {
+        "ex01-q1-answer": "from mkteach.exercises import ex01_rationale as ex\n"
+        "l3_warm = l3_cold = None\n"
+        "speedup = one_call(lambda: ex.kernel_call_speedup(MACHINE))",
+        "ex01-q2-answer": "from mkteach.exercises import ex01_rationale as ex\n"
+        "what_happens = one_call(lambda: ex.isolation_outcome(SEED)['outcome'])\n"
+        "served = one_call(lambda: ex.isolation_outcome(SEED)['served'])",
+    },
+    "ex02-address-spaces": {
+        "ex02-q2-answer": """
+import mkteach.exercises.ex02_address_spaces as ex
+import mkteach.grading as grading
+
+
+def sweep(*args):
+    for module in (ex, grading):
+        for name in dir(module):
+            f = getattr(module, name)
+            if name.startswith(("_", "check")) or name in ("grade", "release"):
+                continue
+            if not callable(f) or isinstance(f, type):
+                continue
+            value = one_call(lambda: f(*args))
+            if isinstance(value, set) and value:
+                return value
+    return None
+
+
+removed_by_standard = sweep(ops, flush_by(SEED, "standard"))
+removed_by_f1 = sweep(ops, flush_by(SEED, "f1"))
+removed_by_F = sweep(ops, flush_by(SEED, "F"))
+""",
+        "ex02-q3-answer": "frame = ex.figure1_instance(SEED)['f1']['frame']\n"
+        "held_if_swapped = sweep(ex.counterfactual_ops(SEED), frame)",
+    },
+    "ex04-interrupts-ids-clans": {
+        "ex04-q1-answer": "from mkteach.exercises import ex04_interrupts_ids_clans as ex\n"
+        "deliveries = one_call(lambda: ex.irq_deliveries(SEED))\n"
+        "acked_by = one_call(lambda: ex.acknowledging_op(SEED))",
+        "ex04-q2-answer": "late_result = one_call(lambda: ex.stale_outcome(SEED)['result'])\n"
+        "current_version = one_call(lambda: ex.stale_outcome(SEED)['current_version'])",
+        "ex04-q3a-answer": "chief_bugs = one_call(lambda: ex.chief_instance(SEED)['bugs'])",
+    },
+    "ex05-flexibility": {
+        "ex05-q1-answer": "from mkteach.exercises import ex05_flexibility as ex\n"
+        "predicted = one_call(lambda: ex.stacked_belief(SEED))",
+    },
+    "ex06-switching-costs": {
+        "ex06-q2-answer": "from mkteach.exercises import ex06_switching_costs as ex\n"
+        "why_small = None\n"
+        "extra_large = one_call(lambda: ex.client_pass_extra('pentium', MACHINE, n))\n"
+        "extra_small = one_call(lambda: ex.client_pass_extra('pentium', MACHINE, n, True))",
+    },
+    "ex07-memory-effects": {
+        "ex07-q3-answer": "from mkteach.exercises import ex07_memory_effects as ex\n"
+        "new_gap = gap_holds = None\n"
+        "why_gap = one_call(lambda: ex.mcpi_why(CHANGE))",
+    },
+    "ex08-non-portability": {
+        "ex08-q1-answer": "from mkteach.exercises import ex08_non_portability as ex\n"
+        "tcbs_collide = conflict_free_share = None\n"
+        "m = ex.tcb_machine(ALIGN)\n"
+        "header_sets = one_call(lambda: tuple(ex.tcb_hot_sets(m, *t)[0] "
+        "for t in (THREAD_A, THREAD_B)))",
+    },
+    "ex09-related-systems": {
+        "ex09-q2-answer": "from mkteach.exercises import ex09_related_systems as ex\n"
+        "choices_made = one_call(lambda: {s: ex.SYSTEM_DESIGN[s] for s in MY_SYSTEMS})",
+    },
+}
+
+
+def one_caller(exercise: str, copy: Path) -> object:
+    """Return the released copy of `exercise` answered by one call into the package each."""
+    nb = cases.read_copy(copy)
+    for n, (gid, code) in enumerate(ONE_CALL[exercise].items()):
+        cases.answer(nb, gid, (ONE_CALL_HEAD if n == 0 else "") + code)
+    return nb
+
+
 FORMULA_NAMES = ['=HYPERLINK("x.example")&A1', "+1+2", "-2+3", "@SUM(A1)"]  # folder names
 
 
@@ -504,6 +604,9 @@ def submissions(course: Path, copies: dict[str, Path]) -> dict[str, tuple[str, o
     for name, code in (("package-pager", PACKAGE_PAGER), ("wrapped-pager", WRAPPED_PAGER),
                        ("flooder", FLOODER), ("hanger", HANGER)):  # fmt: skip
         out[name] = ("ex03", cases.answer(cases.read_copy(ex03_copy), "ex03-q1-answer", code))
+    # 5: value answers by one call into the package, one student per exercise
+    for exercise in ONE_CALL:
+        out[f"one-call-{exercise[:4]}"] = (exercise[:4], one_caller(exercise, copies[exercise]))
     return out
 
 
@@ -554,9 +657,7 @@ def batch(tmp_path_factory):
     secret = (course / SECRET_NAME).read_text().strip()
     paths, students = [], {}
     for name, (assignment, nb) in submissions(course, copies).items():
-        path = (
-            course / "submitted" / name / assignment / (NOTEBOOK if assignment == "ex02" else EX03)
-        )
+        path = course / "submitted" / name / assignment / FILES[assignment]
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(nb), encoding="utf-8")
         paths.append(path)
@@ -630,6 +731,7 @@ ATTACKERS = [
     "self-answering", "frame-reader", "fake-check", "key-thief", "source-reader",
     "detached-writer", "overwriter", "deleter", "parent-killer", "resource-hog",
     "secret-thief", "package-pager", "wrapped-pager", "flooder", "hanger",
+    *(f"one-call-{exercise[:4]}" for exercise in ONE_CALL),
 ]  # fmt: skip
 
 

@@ -7,11 +7,12 @@ paper). After a grant, A's mapping derives from f1's (or f2's) and F holds nothi
 after a map, A's mapping derives from F's, and F must keep track of it.
 
     ops = figure1_ops(seed)                      # the sequence, as MemOps on a fresh System
-    removed(ops, flush_by(seed, "f1"))           # what f1's flush takes away, from the model
+    check_removed(answer, seed, "f1")            # feedback on what f1's flush takes away
 
 The model answers come from running the operations on a `System` (the kernel's own mapping
-database); the reference interpreter of `mkteach.grading.trees` supplies what a student with a
-named misconception would answer.
+database), inside the checks: no function here returns a graded answer (issue 20), a student
+runs the model with `apply_ops` and `model_tree`. The reference interpreter of
+`mkteach.grading.trees` supplies what a student with a named misconception would answer.
 """
 
 from __future__ import annotations
@@ -70,25 +71,11 @@ def flush_by(seed: int | str, who: str) -> MemOp:
     )
 
 
-def removed(ops: list[MemOp], flush: MemOp) -> set[Key]:
-    """Return the mappings (space, page) that `flush`, applied after `ops`, removes: from the
-    kernel model."""
-    before = model_tree(apply_ops(ops, frames=FRAMES))
-    after = model_tree(apply_ops([*ops, flush], frames=FRAMES))
-    return set(before) - set(after)
-
-
 def believed_removed(ops: list[MemOp], flush: MemOp, mistake: str) -> set[Key]:
     """Return what someone who believes `mistake` (a MISCONCEPTIONS key) says `flush` removes."""
     before = simulate(ops, [mistake])
     after = simulate([*ops, flush], [mistake])
     return set(before) - set(after)
-
-
-def holders(ops: list[MemOp], frame: int) -> set[str]:
-    """Return the spaces (σ0 left out) that map `frame` after `ops`, from the model."""
-    tree = apply_ops(ops, frames=FRAMES).mapping_tree(frame)
-    return {space for space, _ in tree.nodes if space != SIGMA0}
 
 
 def counterfactual_ops(seed: int | str) -> list[MemOp]:
@@ -140,7 +127,8 @@ def _check_removed(
     if nodes is None:
         return finish(0, points, ["give a set of (space, page) pairs, e.g. {('A', 5)}"], title)
     ops, flush = figure1_ops(seed), flush_by(seed, who)
-    right = removed(ops, flush)
+    before = model_tree(apply_ops(ops, frames=FRAMES))  # the kernel model's trees
+    right = set(before) - set(model_tree(apply_ops([*ops, flush], frames=FRAMES)))
     if nodes == right:
         return finish(points, points, ["right"], title)
     for mistake in WRONG_FLUSH:
@@ -176,11 +164,13 @@ def check_holders(
         ):
             return finish(0, points, ["give a set of space names, e.g. {'f1', 'A'}"], title)
         frame = figure1_instance(seed)[F1]["frame"]
-        right = holders(counterfactual_ops(seed), frame)
+        trees = [apply_ops(ops, frames=FRAMES).mapping_tree(frame)
+                 for ops in (counterfactual_ops(seed), figure1_ops(seed))]  # fmt: skip
+        right, now = ({space for space, _ in tree.nodes if space != SIGMA0} for tree in trees)
         given = set(answer) - {SIGMA0}
         if given == right:
             return finish(points, points, ["right"], title)
-        if given == holders(figure1_ops(seed), frame):
+        if given == now:
             return finish(0, points, ["that is who holds it now: turn F's hand-off round"], title)
         return finish(0, points, ["not what the model says"], title)
     except Exception as e:

@@ -1,8 +1,10 @@
 """Exercise 4 (interrupts, unique ids, clans): interrupt merging and acknowledgement, a stale
 thread id, and a chief with bugs to find and fix.
 
-Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
-asks for it; every check returns `Feedback` and never raises at the student.
+Every instance is seeded (`seed_of(STUDENT)`); every check returns `Feedback` and never raises at
+the student. This module builds the systems (`irq_system`, `stale_system`, the chiefs) and says
+what wrong answers reveal; it has no function that returns a graded answer: the exercise's hidden
+tests read those from the model's run, as a student may (issue 20).
 """
 
 from __future__ import annotations
@@ -93,11 +95,6 @@ def irq_system(seed: int | str) -> System:
     return s
 
 
-def irq_deliveries(seed: int | str) -> int:
-    """Return how many interrupt messages the driver received in the seeded timeline."""
-    return sum(e.kind == "interrupt" for e in irq_system(seed).trace)
-
-
 def irq_beliefs(seed: int | str) -> list[tuple[int, str]]:
     """Return (count, message) for the counts that wrong beliefs about interrupts predict."""
     b = irq_instance(seed)
@@ -134,15 +131,9 @@ ACK_CHOICES = {
 }
 
 
-def acknowledging_op(seed: int | str) -> str:
-    """Return the kind of the driver's operation that acknowledged the first interrupt."""
-    s = irq_system(seed)
-    return next(e.kind for e in s.trace if "acknowledges" in e.text)
-
-
-def ack_explain(seed: int | str) -> dict[str, str]:
-    """Return, per wrong choice, the misconception it shows for this seed's driver."""
-    consumer = irq_instance(seed)["consumer"]
+def ack_explain(acknowledging: str) -> dict[str, str]:
+    """Return, per wrong choice, the misconception it shows, given the model's answer
+    `acknowledging` (the kind of operation that acknowledged: the grader reads it from the run)."""
     explain = {
         "delivery": "the kernel delivers the message but acknowledges the interrupt only at the "
         "driver's next IPC, so the device cannot interrupt the driver while it handles the last "
@@ -155,7 +146,7 @@ def ack_explain(seed: int | str) -> dict[str, str]:
         "IPC acknowledges, not only a receive",
         "send": "this driver has no consumer: its next IPC is its receive",
     }
-    del explain["send" if consumer else "receive"]
+    explain.pop(acknowledging, None)
     return explain
 
 
@@ -213,26 +204,10 @@ def stale_system(seed: int | str) -> tuple[System, list[ThreadId]]:
     return s, ids
 
 
-def stale_outcome(seed: int | str) -> dict[str, Any]:
-    """Return what became of the late client's send (a key of STALE_CHOICES) and the version of
-    the thread in the slot at the end."""
-    s, ids = stale_system(seed)
-    sent = next(e for e in s.trace if e.kind == "send" and str(e.thread) == "late")
-    after = [e for e in s.trace if e.step >= sent.step]
-    if any(e.kind == "ipc" and e.get("sender") == sent.thread for e in after):
-        result = "delivered"
-    elif any(e.kind == "timeout" and e.thread == sent.thread for e in after):
-        result = "timeout"
-    else:
-        result = "no_partner"
-    return {"result": result, "current_version": ids[-1].version}
-
-
-def stale_explain(seed: int | str) -> dict[str, str]:
-    """Return, per wrong choice, the misconception it shows for this seed."""
-    shape = stale_instance(seed)
-    held, now = shape["held"], shape["reuses"]
-    if held == now:
+def stale_explain(result: str) -> dict[str, str]:
+    """Return, per wrong choice, the misconception it shows, given the model's answer `result`
+    (a key of STALE_CHOICES: the grader reads it from the run)."""
+    if result == "delivered":
         return {
             "no_partner": "the late client holds the current server's id: it reaches that "
             "server. Only an id whose version is older than the slot's thread's is stale",
@@ -305,31 +280,21 @@ def chief_v3(t, allowed):
             yield t.send(msg.sender, words=(REFUSED,), as_sender=msg.intended, timeout=0)
 
 
-_CHIEF_VARIANTS = [
-    ({"as_sender", "priority"}, chief_v1, 100),
-    ({"replies", "priority"}, chief_v2, 100),
-    ({"as_sender", "replies"}, chief_v3, 150),
-]
-
-
-def chief_instance(seed: int | str) -> dict[str, Any]:
-    """Return this seed's buggy chief: its bugs (keys of CHIEF_BUGS), program and priority."""
-    rng = instance(seed, "chief")
-    bugs, program, priority = _CHIEF_VARIANTS[rng.randrange(len(_CHIEF_VARIANTS))]
-    return {"bugs": set(bugs), "program": program, "priority": priority}
+_CHIEF_VARIANTS = [(chief_v1, 100), (chief_v2, 100), (chief_v3, 150)]  # which bugs each has is
+# the answer of Q3a: it lives in the exercise's hidden test, never in this package
 
 
 def chief_program(seed: int | str) -> tuple[Callable[..., Any], int]:
     """Return this seed's buggy chief program and the priority it runs at."""
-    chief = chief_instance(seed)
-    return chief["program"], chief["priority"]
+    rng = instance(seed, "chief")
+    return _CHIEF_VARIANTS[rng.randrange(len(_CHIEF_VARIANTS))]
 
 
 def chief_source(seed: int | str) -> str:
     """Return the source of this seed's buggy chief, named buggy_chief."""
     import inspect
 
-    program = chief_instance(seed)["program"]
+    program = chief_program(seed)[0]
     return inspect.getsource(program).replace(f"def {program.__name__}(", "def buggy_chief(", 1)
 
 

@@ -1,8 +1,9 @@
 """Exercise 5 (flexibility): the mapping tree of a stacked-pager run after a flush, and a
 colouring pager.
 
-Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
-asks for it; every check returns `Feedback` and never raises at the student.
+Every instance is seeded (`seed_of(STUDENT)`); every check returns `Feedback` and never raises
+at the student. The right tree is the model's run (`stacked_system`), which the notebook shows
+after the question; no function here returns a graded answer (issue 20).
 """
 
 from __future__ import annotations
@@ -90,9 +91,18 @@ STACKED_MISCONCEPTIONS = {
 }
 
 
-def stacked_belief(seed: int | str, belief: str | None = None) -> dict[Key, Key]:
+def stacked_belief(seed: int | str, belief: str) -> dict[Key, Key]:
     """Return the tree {(space, page): parent} of the stacked run under a wrong `belief` (a key
-    of STACKED_MISCONCEPTIONS), or under the right rules when None."""
+    of STACKED_MISCONCEPTIONS). The right tree is the model's (`model_tree(stacked_system(seed))`,
+    as the notebook shows after the question): no function here returns the answer (issue 20)."""
+    if belief not in STACKED_MISCONCEPTIONS:
+        raise ValueError(f"belief is one of {', '.join(STACKED_MISCONCEPTIONS)}, not {belief!r}")
+    return _stacked_tree(seed, belief)
+
+
+def _stacked_tree(seed: int | str, belief: str | None) -> dict[Key, Key]:
+    """Return the stacked run's tree as the rules give it: a wrong `belief`'s, or (None) the
+    right rules', which the check compares with the kernel's before it names a belief."""
     shape = stacked_instance(seed)
     reads, free = shape["reads"], shape["free"]
     order = sorted(reads) if belief == "page_order" else reads
@@ -167,7 +177,7 @@ def _stacked_misconceptions(
     student: dict[Key, tuple[Any, str | None]], model: dict[Key, tuple[Key, str]], seed: int | str
 ) -> list[str]:
     """Return the messages of the beliefs the student's tree follows where the model differs."""
-    right = {k: (p, "rw") for k, p in stacked_belief(seed).items()}
+    right = {k: (p, "rw") for k, p in _stacked_tree(seed, None).items()}
     if right != model:
         return []  # the belief builder disagrees with the kernel: do not guess
     found = []

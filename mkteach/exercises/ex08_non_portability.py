@@ -1,8 +1,10 @@
 """Exercise 8 (non-portability): TCB placement in the Pentium's cache and the charges of
 address-space switches.
 
-Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
-asks for it; every check returns `Feedback` and never raises at the student.
+Every instance is seeded (`seed_of(STUDENT)`). `tcbs_conflict`, `workloads.tcb_conflict_free`
+and `workloads.conventional_switch` are the checks the notebook itself tells students to run on
+their prediction; the sets of a TCB's hot lines (Q1a) are computed in the exercise's hidden test:
+no function here returns that graded answer (issue 20).
 """
 
 from __future__ import annotations
@@ -37,22 +39,18 @@ def tcb_machine(align: int, interleave: bool = False, machine: str = "pentium") 
     return Machine(profile(machine, tcb_align=align, tcb_interleave=interleave))
 
 
-def tcb_hot_sets(m: Machine, task: int, number: int) -> list[int]:
-    """Return the data-cache sets of the hot lines of thread (task, number)'s TCB on machine
-    `m`: its header first, then the top of its kernel stack (the model's cache decides)."""
-    from ..kernel.ids import ThreadId
-
-    spans = m.tcb_spans(ThreadId(task, number, 0), HOT_TCB)
-    cache = m.dcache
-    return [cache.set_index(line) for a, n in spans for line in cache.lines_of(a, n)]
-
-
 def tcbs_conflict(m: Machine, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """Return True when the hot lines of TCBs `a` and `b` (task, number) need more than all but
     one way of some cache set: the rule of `workloads.tcb_conflict_free` (one way stays for the
-    rest of the IPC path)."""
-    load = Counter(tcb_hot_sets(m, *a) + tcb_hot_sets(m, *b))
-    return max(load.values()) > m.dcache.assoc - 1
+    rest of the IPC path). The model's cache decides where each hot line (header, stack top)
+    goes."""
+    from ..kernel.ids import ThreadId
+
+    cache, load = m.dcache, Counter()
+    for task, number in (a, b):
+        for address, size in m.tcb_spans(ThreadId(task, number, 0), HOT_TCB):
+            load.update(cache.set_index(line) for line in cache.lines_of(address, size))
+    return max(load.values()) > cache.assoc - 1
 
 
 def switch_instance(seed: int | str) -> int:

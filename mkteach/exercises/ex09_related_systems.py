@@ -1,8 +1,9 @@
 """Exercise 9 (related systems): the seven systems' design choices and seeded R2000
 parameters.
 
-Every instance is seeded (`seed_of(STUDENT)`); every model answer is computed when a test cell
-asks for it; every check returns `Feedback` and never raises at the student.
+Every instance is seeded (`seed_of(STUDENT)`). Which system made which choice is the answer of
+Q2: it lives in the exercise's hidden test, never in this package (issue 20); the costs come from
+the model (`ipc_costs`), as a student runs it.
 """
 
 from __future__ import annotations
@@ -33,31 +34,6 @@ DESIGNS = {
     "server's and back, without the scheduler",
     "few_abstractions": "a few abstractions (address spaces, threads, IPC), made as cheap as "
     "primitives",
-}
-
-SYSTEM_DESIGN = {
-    "Synthesis": "codegen",
-    "Spin": "extensions",
-    "Utah Mach": "migrating",
-    "DP-Mach": "domains",
-    "Panda": "interrupts_only",
-    "Cache Kernel": "cached_objects",
-    "Exokernel": "primitives",
-}
-
-DESIGN_OWNER = {
-    "codegen": "that was Synthesis's choice (the paper: its gain is lost to cache effects)",
-    "extensions": "that was Spin's choice (Modula-3 extensions in the kernel)",
-    "migrating": "that was Utah Mach's choice (migrating-thread RPC, 3-4x over Mach's IPC)",
-    "domains": "that was DP-Mach's choice (domains in one space, about 2x slower than a good RPC)",
-    "interrupts_only": "that was Panda's choice (its kernel handles interrupts and exceptions)",
-    "cached_objects": "that was the Cache Kernel's choice (kernel objects cached from user level)",
-    "primitives": "that was the Exokernel's choice (primitives, not abstractions)",
-    "small_spaces": "that is the µ-kernel's own answer to DP-Mach (chapter 6), not another "
-    "system's choice",
-    "direct_switch": "that is L3's own answer to Utah's migrating threads, not another "
-    "system's choice",
-    "few_abstractions": "that is L3's own position, its answer to the Exokernel",
 }
 
 

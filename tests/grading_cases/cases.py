@@ -10,6 +10,7 @@ that they are up to date and grades them.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import nbformat
 
 from mkteach.exercises import ex02_address_spaces as ex02
-from mkteach.grading import wrong_tree
+from mkteach.grading import apply_ops, wrong_tree
 from mkteach.grading.markup import SOLUTION, grade_id
 from mkteach.grading.student_copies import read_source, student_copy
 
@@ -38,6 +39,19 @@ def answered(exercise: str) -> Any:
             lines = original.source.split("\n")
             cell.source = "\n".join(x for x in lines if not any(d in x for d in SOLUTION))
     return nb
+
+
+def hidden_key(exercise: str, gid: str, student: str = STUDENT, **answers: Any) -> dict:
+    """Return the names a graded cell's hidden test defines when it runs for `student` (its
+    answers None unless given): the instructor's answer key, which the package no longer has.
+    Needs the course secret (tests/conftest.py sets MKTEACH_COURSE_SECRET)."""
+    source = read_source(EXERCISES / f"{exercise}.ipynb")
+    cell = next(c for c in source.cells if grade_id(c) == gid)
+    hidden = cell.source.partition("### BEGIN HIDDEN TESTS")[2].partition("### END HIDDEN TESTS")
+    names = re.findall(r"(\w+)=\1\b", cell.source.partition("answered(")[2].partition(")")[0])
+    namespace: dict[str, Any] = {"STUDENT": student, **dict.fromkeys(names), **answers}
+    exec(compile(hidden[0], f"<{gid} hidden test>", "exec"), namespace)
+    return namespace
 
 
 def read_copy(path: Path) -> Any:
@@ -99,7 +113,8 @@ def ex02_wrong_flush() -> Any:
         removed_by_F=ex02.believed_removed(ops, ex02.flush_by(seed, "F"), "grant_as_map"),
     ))  # fmt: skip
     frame = ex02.figure1_instance(seed)["f1"]["frame"]
-    return answer(nb, "ex02-q3-answer", sets_source(held_if_swapped=ex02.holders(ops, frame)))
+    now = {space for space, _ in apply_ops(ops, frames=ex02.FRAMES).mapping_tree(frame).nodes}
+    return answer(nb, "ex02-q3-answer", sets_source(held_if_swapped=now - {"sigma0"}))
 
 
 def ex02_wrong_grant() -> Any:
