@@ -167,8 +167,7 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
     """Copy `msg` from `sender` into the receiving `receiver`; return the error or None."""
     state = receiver.state
     assert isinstance(state, Receiving), "transfer: receiver is not receiving"
-    via = f" (redirected to chief; meant for {intended})" if intended else ""
-    k.note("ipc", f"{visible} -> {receiver.name}: {msg.describe()}{via}", sender.id,
+    k.note("ipc", (describe_transfer, visible, receiver.name, msg, intended), sender.id,
            (receiver.id, visible), msg_kind="redirected" if intended else msg.kind,
            sender=visible, receiver=receiver.id, words=msg.words, label=msg.label, message=msg,
            intended=intended)  # fmt: skip
@@ -202,6 +201,13 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
         fault_address=fault[1], write=fault[2], detail=detail,
     )))  # fmt: skip
     return error
+
+
+def describe_transfer(visible: ThreadId, receiver: str, msg: Message,
+                      intended: ThreadId | None) -> str:  # fmt: skip
+    """Return the trace's text of a transfer of `msg` from `visible` to the thread `receiver`."""
+    via = f" (redirected to chief; meant for {intended})" if intended else ""
+    return f"{visible} -> {receiver}: {msg.describe()}{via}"
 
 
 def land_items(k: KernelState, src: AddressSpace, items: tuple[Item, ...], dst: AddressSpace,

@@ -91,9 +91,10 @@ class Message:
         return ", ".join(parts) or "empty"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # one a step: built without frozen's cost
 class Result:
-    """What an IPC `yield` returns: a received message and/or an error.
+    """What an IPC `yield` returns: a received message and/or an error (the program's own
+    copy: the kernel keeps no reference to it once the program has it).
 
     `.error` is None on success. `.sender` is who sent the message (the true sender even when a
     chief redirected it), `.intended` the original destination of a redirected message.
