@@ -72,11 +72,9 @@ class Message:
         """Return the message's kind for views: 'page_fault', 'grant', 'map', 'strings', 'short'."""
         if self.fault is not None:
             return "page_fault"
-        if any(i.grant for i in self.items):
-            return "grant"
-        if self.items:
-            return "map"
-        return "strings" if self.strings else "short"
+        if not self.items:
+            return "strings" if self.strings else "short"
+        return "grant" if any(i.grant for i in self.items) else "map"
 
     def describe(self) -> str:
         """Return a one-line summary of the message's content."""

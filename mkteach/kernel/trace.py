@@ -78,6 +78,13 @@ class Event:
         """Return what happened in words, formatted now from what the kernel noted."""
         return words_of(self.wording)
 
+    def __repr__(self) -> str:
+        """Return the event as its dataclass always showed it, `text` in words where
+        `wording` is kept (so a cell showing events shows no formatter)."""
+        names = ("step", "kind", "time", "cycles", "thread", "ids", "text", "info", "deltas",
+                 "costs", "message", "intended")  # fmt: skip
+        return f"Event({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
+
     def get(self, key: str, default: Any = None) -> Any:
         """Return the value of `key` in the event's info, or `default`."""
         return dict(self.info).get(key, default)
