@@ -39,13 +39,23 @@ SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 
 class Plan(tuple):
     """An access plan: per line (TLB set, TLB key, cache set, line tag) in the order the bytes
-    are touched, and the sets it touches: `tlb_sets` (where it translates) and `cache_sets`."""
+    are touched, and the sets it touches: `tlb_sets` (where it translates) and `cache_sets`.
+
+    A line on the page of the line before it translates through the TLB entry that line has
+    just made the most recent: a hit that changes nothing. Its key is None in the plan (no
+    lookup), as for lines kernel space does not translate at all; `Machine.run_lines` still
+    counts it as a translated line that hit.
+    """
 
     def __new__(cls, lines: Iterable[tuple]) -> Plan:
         """Return the plan of `lines`, with the TLB and cache sets they touch."""
-        plan = super().__new__(cls, lines)
-        plan.tlb_sets = frozenset(t for t, key, _, _ in plan if key is not None)
-        plan.cache_sets = frozenset(c for _, _, c, _ in plan)
+        lines = tuple(lines)
+        plan = super().__new__(cls, (
+            (tidx, None if i and key == lines[i - 1][1] else key, cidx, tag)
+            for i, (tidx, key, cidx, tag) in enumerate(lines)
+        ))  # fmt: skip
+        plan.tlb_sets = frozenset(t for t, key, _, _ in lines if key is not None)
+        plan.cache_sets = frozenset(c for _, _, c, _ in lines)
         return plan
 
 
@@ -205,7 +215,7 @@ class Machine:
         """Return the access plan of `spans`: per line, (TLB set, TLB key, cache set, line tag).
 
         Lines are in the order the bytes are touched; the TLB key is None where kernel space
-        bypasses the TLB (MIPS kseg0).
+        bypasses the TLB (MIPS kseg0), or where the line before is on the same page (`Plan`).
         """
         p = self.profile
         plan = []
