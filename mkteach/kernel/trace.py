@@ -34,6 +34,12 @@ def words_of(wording: Wording) -> str:
     return wording if type(wording) is str else wording[0](*wording[1:])
 
 
+def pairs_of(details: tuple) -> tuple[tuple[str, Any], ...]:
+    """Return the (key, value) pairs `details` stands for: itself, or its builder applied to
+    its values (a message event's, built when read)."""
+    return details if not details or type(details[0]) is tuple else details[0](*details[1:])
+
+
 @dataclass(slots=True, unsafe_hash=True, init=False)  # immutable by convention (frozen is slow)
 class Event:
     """One immutable trace record: what happened in a step, to whom, what it cost and changed.
@@ -44,7 +50,8 @@ class Event:
     A message event ("ipc", "interrupt") also has the `message` itself (typed fields: words,
     strings, items, label, the fault of a page-fault message) and, when a chief received it
     instead, the thread it was `intended` for. Views read these fields, never `text`. `text`,
-    what happened in words, is built when read from `wording` (see `words_of`).
+    what happened in words, is built when read from `wording` (see `words_of`), and `info`, the
+    event's (key, value) pairs, from `details` (see `pairs_of`).
     """
 
     step: int
@@ -54,29 +61,37 @@ class Event:
     thread: ThreadId | None
     ids: tuple[ThreadId, ...]
     wording: Wording
-    info: tuple[tuple[str, Any], ...] = ()
+    details: tuple = ()
     deltas: tuple[Delta, ...] = ()
     costs: tuple[tuple[str, int], ...] = ()
     message: Message | None = None
     intended: ThreadId | None = None
 
     def __init__(self, step: int, kind: str, time: int, cycles: int, thread: ThreadId | None,
-                 ids: tuple[ThreadId, ...], wording: Wording = "",
-                 info: tuple[tuple[str, Any], ...] = (), deltas: tuple[Delta, ...] = (),
-                 costs: tuple[tuple[str, int], ...] = (), message: Message | None = None,
-                 intended: ThreadId | None = None, *, text: str | None = None) -> None:  # fmt: skip
-        """Set the event's fields; `text=` gives its words outright (it replaces `wording`, as
-        `dataclasses.replace(event, text=...)` does)."""
+                 ids: tuple[ThreadId, ...], wording: Wording = "", details: tuple = (),
+                 deltas: tuple[Delta, ...] = (), costs: tuple[tuple[str, int], ...] = (),
+                 message: Message | None = None, intended: ThreadId | None = None, *,
+                 text: str | None = None,
+                 info: tuple[tuple[str, Any], ...] | None = None) -> None:  # fmt: skip
+        """Set the event's fields; `text=` and `info=` give its words and pairs outright (they
+        replace `wording` and `details`, as `dataclasses.replace(event, text=...)` does)."""
         self.step, self.kind, self.time, self.cycles = step, kind, time, cycles
-        self.thread, self.ids, self.wording, self.info = thread, ids, wording, info
+        self.thread, self.ids, self.wording, self.details = thread, ids, wording, details
         self.deltas, self.costs, self.message, self.intended = deltas, costs, message, intended
         if text is not None:
             self.wording = text
+        if info is not None:
+            self.details = info
 
     @property
     def text(self) -> str:
         """Return what happened in words, formatted now from what the kernel noted."""
         return words_of(self.wording)
+
+    @property
+    def info(self) -> tuple[tuple[str, Any], ...]:
+        """Return the event's (key, value) pairs (built now where the kernel noted raw values)."""
+        return pairs_of(self.details)
 
     def __repr__(self) -> str:
         """Return the event as its dataclass always showed it, `text` in words where
@@ -138,7 +153,8 @@ def _json(value: Any) -> Any:
 
 @dataclass(slots=True)
 class Note:
-    """An event being written: kind, thread, wording, info and the deltas recorded under it."""
+    """An event being written: kind, thread, wording, info (or `details` that build it when
+    read) and the deltas recorded under it."""
 
     kind: str
     thread: ThreadId | None
@@ -148,6 +164,7 @@ class Note:
     deltas: list[Delta] = field(default_factory=list)
     message: Message | None = None
     intended: ThreadId | None = None
+    details: tuple | None = None
 
 
 class Journal:
@@ -182,14 +199,16 @@ class Journal:
         ids: tuple[ThreadId, ...] = (),
         message: Message | None = None,
         intended: ThreadId | None = None,
+        details: tuple | None = None,
         **info: Any,
     ) -> None:
         """Open a new note; deltas recorded from now on belong to it. `text` is a string or
-        (formatter, *values), formatted only when the event's text is read."""
+        (formatter, *values), formatted only when the event's text is read; `details`, given
+        instead of `info`, is (builder, *values), building the event's pairs when read."""
         all_ids = (thread,) if thread else ()
         if ids:  # the thread first, then the others, each once
             all_ids = tuple(dict.fromkeys(all_ids + ids))
-        self.notes.append(Note(kind, thread, text, all_ids, info, [], message, intended))
+        self.notes.append(Note(kind, thread, text, all_ids, info, [], message, intended, details))
 
     def record(self, delta: Delta) -> None:
         """Record a state delta under the open note (or before any note, as loose)."""
@@ -222,7 +241,8 @@ class Journal:
         costs, share = self.share(costs), self.share
         return [
             Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.wording,
-                  self.share_info(n.info), tuple(n.deltas), costs if i == main else (),
+                  self.share_info(n.info) if n.details is None else n.details, tuple(n.deltas),
+                  costs if i == main else (),
                   n.message, n.intended)
             for i, n in enumerate(notes)
         ]  # fmt: skip
