@@ -37,6 +37,28 @@ TRAP_SPANS = tuple((DESCRIPTORS + offset, size) for offset, size in TRAP_REFS)
 SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 
 
+class Plan(tuple):
+    """An access plan: per line (TLB set, TLB key, cache set, line tag) in the order the bytes
+    are touched, and the sets it touches: `tlb_sets` (where it translates) and `cache_sets`.
+
+    A line on the page of the line before it translates through the TLB entry that line has
+    just made the most recent: a hit that changes nothing. Its key is None in the plan (no
+    lookup), as for lines kernel space does not translate at all; `Machine.run_lines` still
+    counts it as a translated line that hit.
+    """
+
+    def __new__(cls, lines: Iterable[tuple]) -> Plan:
+        """Return the plan of `lines`, with the TLB and cache sets they touch."""
+        lines = tuple(lines)
+        plan = super().__new__(cls, (
+            (tidx, None if i and key == lines[i - 1][1] else key, cidx, tag)
+            for i, (tidx, key, cidx, tag) in enumerate(lines)
+        ))  # fmt: skip
+        plan.tlb_sets = frozenset(t for t, key, _, _ in lines if key is not None)
+        plan.cache_sets = frozenset(c for _, _, c, _ in lines)
+        return plan
+
+
 class Machine:
     """A processor with its TLBs and caches, running one kernel variant, charging cycles."""
 
@@ -193,7 +215,7 @@ class Machine:
         """Return the access plan of `spans`: per line, (TLB set, TLB key, cache set, line tag).
 
         Lines are in the order the bytes are touched; the TLB key is None where kernel space
-        bypasses the TLB (MIPS kseg0).
+        bypasses the TLB (MIPS kseg0), or where the line before is on the same page (`Plan`).
         """
         p = self.profile
         plan = []
@@ -203,7 +225,7 @@ class Machine:
                 key = None if p.kernel_unmapped else (KERNEL_TAG, page)
                 tag = line // cache.line
                 plan.append((page % tlb.n_sets, key, tag % cache.n_sets, tag))
-        return tuple(plan)
+        return Plan(plan)
 
     def plan(self, spans: tuple[tuple[int, int], ...]) -> tuple:
         """Return the (cached) access plan of fixed kernel data `spans` (absolute addresses)."""
@@ -243,13 +265,16 @@ class Machine:
         cache's lookups inline, and charges misses once per cause, in the order they first
         occurred, which is what charging each miss as it happens would record.
         """
-        tsets, tdirty, tassoc = tlb.sets, tlb.dirty, tlb.assoc
-        csets, cdirty, cassoc = cache.sets, cache.dirty, cache.assoc
+        if type(plan) is not Plan:  # a plan built elsewhere (paper.misses)
+            plan = Plan(plan)
+        tlb.dirty |= plan.tlb_sets
+        cache.dirty |= plan.cache_sets
+        tsets, tassoc = tlb.sets, tlb.assoc
+        csets, cassoc = cache.sets, cache.assoc
         tlb_misses = cache_misses = 0
         first = None
         for tidx, tkey, cidx, tag in plan:
             if tkey is not None:
-                tdirty.add(tidx)
                 entries = tsets[tidx]
                 if tkey in entries:
                     entries.move_to_end(tkey)
@@ -259,7 +284,6 @@ class Machine:
                     if len(entries) >= tassoc:
                         entries.popitem(last=False)
                     entries[tkey] = None
-            cdirty.add(cidx)
             lines = csets[cidx]
             if tag in lines:
                 lines.move_to_end(tag)

@@ -56,7 +56,7 @@ def invoke_ipc(k: KernelState, thread: Thread, op: Operation) -> None:
     k.machine.ipc_entry(thread.id, op.kind)
     acked = interrupts.acknowledge(k, thread)
     deadline = None if op.timeout is None else k.now + op.timeout
-    k.note(op.kind, describe(thread, op) + acked, thread.id)
+    k.note(op.kind, (describe, thread.name, op, acked), thread.id)  # worded when read
     if isinstance(op, Send):
         ipc.send_phase(k, thread, op.dest, op.msg, deadline, as_sender=op.as_sender)
     elif isinstance(op, Call):
@@ -73,16 +73,17 @@ def invoke_ipc(k: KernelState, thread: Thread, op: Operation) -> None:
         ipc.receive_phase(k, thread, None, deadline, op.window, reply_error=error)
 
 
-def describe(thread: Thread, op: Operation) -> str:
-    """Return a one-line description of an IPC operation for the trace."""
+def describe(name: str, op: Operation, acked: str = "") -> str:
+    """Return a one-line description of IPC operation `op` of the thread called `name` for the
+    trace, ending with what it `acked` (the interrupts it acknowledged, in words)."""
     window = f" window={op.window}" if getattr(op, "window", None) else ""
     timeout = "" if op.timeout is None else f" timeout={op.timeout}"
     if isinstance(op, Send | Call | ReplyAndWait):
         verb = {"send": "sends to", "call": "calls", "reply_and_wait": "replies to"}[op.kind]
-        return f"{thread.name} {verb} {op.dest}: {op.msg.describe()}{timeout}{window}"
+        return f"{name} {verb} {op.dest}: {op.msg.describe()}{timeout}{window}{acked}"
     if isinstance(op, Receive):
-        return f"{thread.name} receives from {op.src}{timeout}{window}"
-    return f"{thread.name} waits for anyone{timeout}{window}"
+        return f"{name} receives from {op.src}{timeout}{window}{acked}"
+    return f"{name} waits for anyone{timeout}{window}{acked}"
 
 
 # -- decode: every field of an operation checked, whoever built it --------------------------------

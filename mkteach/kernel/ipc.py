@@ -167,11 +167,9 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
     """Copy `msg` from `sender` into the receiving `receiver`; return the error or None."""
     state = receiver.state
     assert isinstance(state, Receiving), "transfer: receiver is not receiving"
-    via = f" (redirected to chief; meant for {intended})" if intended else ""
-    k.note("ipc", f"{visible} -> {receiver.name}: {msg.describe()}{via}", sender.id,
-           (receiver.id, visible), msg_kind="redirected" if intended else msg.kind,
-           sender=visible, receiver=receiver.id, words=msg.words, label=msg.label, message=msg,
-           intended=intended)  # fmt: skip
+    k.note("ipc", (describe_transfer, visible, receiver.name, msg, intended), sender.id,
+           (receiver.id, visible), message=msg, intended=intended,
+           details=(transfer_info, visible, receiver.id, msg, intended))  # fmt: skip
     k.machine.transfer(sender.id, receiver.id, len(msg.words), msg.string_bytes)
     received: Landed = ()
     error, detail = None, ""
@@ -202,6 +200,22 @@ def transfer(k: KernelState, sender: Thread, receiver: Thread, msg: Message, vis
         fault_address=fault[1], write=fault[2], detail=detail,
     )))  # fmt: skip
     return error
+
+
+def describe_transfer(visible: ThreadId, receiver: str, msg: Message,
+                      intended: ThreadId | None) -> str:  # fmt: skip
+    """Return the trace's text of a transfer of `msg` from `visible` to the thread `receiver`."""
+    via = f" (redirected to chief; meant for {intended})" if intended else ""
+    return f"{visible} -> {receiver}: {msg.describe()}{via}"
+
+
+def transfer_info(visible: ThreadId, receiver: ThreadId, msg: Message,
+                  intended: ThreadId | None) -> tuple[tuple[str, object], ...]:  # fmt: skip
+    """Return the (key, value) pairs of the trace event of a transfer of `msg` from `visible`
+    to `receiver`: msg_kind, sender, receiver, words and label."""
+    kind = "redirected" if intended else msg.kind
+    return (("msg_kind", kind), ("sender", visible), ("receiver", receiver),
+            ("words", msg.words), ("label", msg.label))  # fmt: skip
 
 
 def land_items(k: KernelState, src: AddressSpace, items: tuple[Item, ...], dst: AddressSpace,

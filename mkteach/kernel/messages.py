@@ -72,11 +72,9 @@ class Message:
         """Return the message's kind for views: 'page_fault', 'grant', 'map', 'strings', 'short'."""
         if self.fault is not None:
             return "page_fault"
-        if any(i.grant for i in self.items):
-            return "grant"
-        if self.items:
-            return "map"
-        return "strings" if self.strings else "short"
+        if not self.items:
+            return "strings" if self.strings else "short"
+        return "grant" if any(i.grant for i in self.items) else "map"
 
     def describe(self) -> str:
         """Return a one-line summary of the message's content."""
@@ -91,9 +89,10 @@ class Message:
         return ", ".join(parts) or "empty"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # one a step: built without frozen's cost
 class Result:
-    """What an IPC `yield` returns: a received message and/or an error.
+    """What an IPC `yield` returns: a received message and/or an error (the program's own
+    copy: the kernel keeps no reference to it once the program has it).
 
     `.error` is None on success. `.sender` is who sent the message (the true sender even when a
     chief redirected it), `.intended` the original destination of a redirected message.

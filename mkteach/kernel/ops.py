@@ -16,7 +16,7 @@ from .messages import Message
 Window = tuple[int, int] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Send:
     """Send `msg` to `dest`; block up to `timeout` cycles for it to receive (None = forever)."""
 
@@ -27,7 +27,7 @@ class Send:
     kind = "send"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Receive:
     """Receive from `src` only (a thread or an interrupt id)."""
 
@@ -37,7 +37,7 @@ class Receive:
     kind = "receive"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Wait:
     """Receive from anyone (an open wait)."""
 
@@ -46,7 +46,7 @@ class Wait:
     kind = "wait"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """Send `msg` to `dest`, then receive its reply; `timeout` covers both phases."""
 
@@ -57,7 +57,7 @@ class Call:
     kind = "call"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReplyAndWait:
     """Reply to `dest` with timeout 0, then wait for anyone with `timeout`."""
 
@@ -68,7 +68,7 @@ class ReplyAndWait:
     kind = "reply_and_wait"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Load:
     """Read the value at virtual `address` of the thread's space."""
 
@@ -76,7 +76,7 @@ class Load:
     kind = "load"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Store:
     """Write `value` at virtual `address` of the thread's space."""
 
@@ -85,7 +85,7 @@ class Store:
     kind = "store"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unmap:
     """Flush (revoke) `rights` of the caller's fpage from every space derived from it."""
 

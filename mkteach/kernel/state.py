@@ -19,7 +19,7 @@ from . import deltas as d
 from .ids import ThreadId
 from .mapdb import SIGMA0, AddressSpace, MappingDatabase
 from .threads import Ready, Scheduler, Sending, Thread, ThreadStateVariant
-from .trace import Journal
+from .trace import Journal, Wording
 
 PAGE_TABLE_CHANGES = {d.Mapped: "map", d.Unmapped: "unmap", d.RightsChanged: "protect"}
 
@@ -115,22 +115,24 @@ class KernelState:
         old = thread.state.fields()
         thread.state = state
         new = state.fields()
-        if old != new:
+        if old is not new and old != new:  # (ready to ready is one object: nothing to journal)
             key = (thread.id, old, new)
             delta = self.transitions.get(key)
             if delta is None:  # each transition of each thread is one shared delta
                 delta = d.ThreadState(thread.id.to_json(), thread.space.name, thread.name, old, new)
                 self.transitions[key] = delta
-            self.record(delta)
+            if self.journal is not None:  # (a thread state never touches the page tables)
+                self.journal.record(delta)
         if isinstance(state, Ready):
             self.scheduler.make_ready(thread)
         else:
             self.scheduler.remove(thread)
 
-    def note(self, kind: str, text: str, thread: ThreadId | None = None,
+    def note(self, kind: str, text: Wording, thread: ThreadId | None = None,
              ids: tuple[ThreadId, ...] = (), **info: Any) -> None:  # fmt: skip
         """Open a trace note: what happens next is recorded under it (`message=` and
-        `intended=` are the typed fields of a message event)."""
+        `intended=` are the typed fields of a message event; `text` a string, or a formatter
+        and its values: see `trace.words_of`)."""
         self.journal.note(kind, text, thread, ids, **info)  # type: ignore[union-attr]
 
     # -- invariants -------------------------------------------------------------------------------

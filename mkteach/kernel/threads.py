@@ -1,6 +1,8 @@
 """Threads: their states (a closed set of variants), their records, and the scheduler.
 
-A thread is always in exactly one state:
+A thread is always in exactly one state (a state is never changed, only replaced; the two
+built on every IPC step, `Ready` and `Receiving`, are not frozen only because frozen
+dataclasses are slow to build):
 - `Ready`: runnable; carries what its pending `yield` returns (or an access to retry after a
   page fault, or an error to raise in the program);
 - `Sending`: blocked in the send phase of send, call or a page fault, queued at its target;
@@ -20,7 +22,7 @@ from .messages import Message
 from .ops import Load, Operation, Window
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention: built every step
 class Ready:
     """Runnable: `result` is what its pending yield returns; `retry` an access to redo."""
 
@@ -68,7 +70,7 @@ class Sending:
                        self.call_partner, None, fault)  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention: built every step
 class Receiving:
     """Blocked receiving from `src` (None = from anyone)."""
 

@@ -3,10 +3,12 @@
 The kernel opens a note for each thing that happens (a kernel entry, a message transfer, a thread
 ending...) and every primitive change it makes is recorded under the note that is open. At the end
 of a step the journal stamps the notes with step number, time and cost and freezes them as
-`Event`s: the trace. A trace exports as JSON (one object per event) or in the Chrome trace-event
-format (Perfetto): every thread (and interrupt) a track, every kernel entry a slice whose length is
-its cycles (in microseconds at the machine's clock), every message an arrow (a flow) from the
-sender's slice to the receiver's track.
+`Event`s: the trace. A note's text is kept as the kernel said it: a string, or a formatter and
+the raw values it formats (`Wording`), turned into words only when someone reads `Event.text`, so
+a run that nobody reads pays nothing for its prose. A trace exports as JSON (one object per
+event) or in the Chrome trace-event format (Perfetto): every thread (and interrupt) a track,
+every kernel entry a slice whose length is its cycles (in microseconds at the machine's clock),
+every message an arrow (a flow) from the sender's slice to the receiver's track.
 """
 
 from __future__ import annotations
@@ -23,8 +25,22 @@ from .values import show
 
 MESSAGE_KINDS = ("ipc", "interrupt")
 
+# What a note says: the text itself, or (formatter, *values), formatted when the text is read.
+Wording = str | tuple
 
-@dataclass(frozen=True, slots=True)
+
+def words_of(wording: Wording) -> str:
+    """Return the text `wording` stands for: itself, or its formatter applied to its values."""
+    return wording if type(wording) is str else wording[0](*wording[1:])
+
+
+def pairs_of(details: tuple) -> tuple[tuple[str, Any], ...]:
+    """Return the (key, value) pairs `details` stands for: itself, or its builder applied to
+    its values (a message event's, built when read)."""
+    return details if not details or type(details[0]) is tuple else details[0](*details[1:])
+
+
+@dataclass(slots=True, unsafe_hash=True, init=False)  # immutable by convention (frozen is slow)
 class Event:
     """One immutable trace record: what happened in a step, to whom, what it cost and changed.
 
@@ -33,7 +49,9 @@ class Event:
     a hardware event), `ids` every thread or interrupt id involved, `deltas` the state changes.
     A message event ("ipc", "interrupt") also has the `message` itself (typed fields: words,
     strings, items, label, the fault of a page-fault message) and, when a chief received it
-    instead, the thread it was `intended` for. Views read these fields, never `text`.
+    instead, the thread it was `intended` for. Views read these fields, never `text`. `text`,
+    what happened in words, is built when read from `wording` (see `words_of`), and `info`, the
+    event's (key, value) pairs, from `details` (see `pairs_of`).
     """
 
     step: int
@@ -42,12 +60,45 @@ class Event:
     cycles: int
     thread: ThreadId | None
     ids: tuple[ThreadId, ...]
-    text: str
-    info: tuple[tuple[str, Any], ...] = ()
+    wording: Wording
+    details: tuple = ()
     deltas: tuple[Delta, ...] = ()
     costs: tuple[tuple[str, int], ...] = ()
     message: Message | None = None
     intended: ThreadId | None = None
+
+    def __init__(self, step: int, kind: str, time: int, cycles: int, thread: ThreadId | None,
+                 ids: tuple[ThreadId, ...], wording: Wording = "", details: tuple = (),
+                 deltas: tuple[Delta, ...] = (), costs: tuple[tuple[str, int], ...] = (),
+                 message: Message | None = None, intended: ThreadId | None = None, *,
+                 text: str | None = None,
+                 info: tuple[tuple[str, Any], ...] | None = None) -> None:  # fmt: skip
+        """Set the event's fields; `text=` and `info=` give its words and pairs outright (they
+        replace `wording` and `details`, as `dataclasses.replace(event, text=...)` does)."""
+        self.step, self.kind, self.time, self.cycles = step, kind, time, cycles
+        self.thread, self.ids, self.wording, self.details = thread, ids, wording, details
+        self.deltas, self.costs, self.message, self.intended = deltas, costs, message, intended
+        if text is not None:
+            self.wording = text
+        if info is not None:
+            self.details = info
+
+    @property
+    def text(self) -> str:
+        """Return what happened in words, formatted now from what the kernel noted."""
+        return words_of(self.wording)
+
+    @property
+    def info(self) -> tuple[tuple[str, Any], ...]:
+        """Return the event's (key, value) pairs (built now where the kernel noted raw values)."""
+        return pairs_of(self.details)
+
+    def __repr__(self) -> str:
+        """Return the event as its dataclass always showed it, `text` in words where
+        `wording` is kept (so a cell showing events shows no formatter)."""
+        names = ("step", "kind", "time", "cycles", "thread", "ids", "text", "info", "deltas",
+                 "costs", "message", "intended")  # fmt: skip
+        return f"Event({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the value of `key` in the event's info, or `default`."""
@@ -102,16 +153,18 @@ def _json(value: Any) -> Any:
 
 @dataclass(slots=True)
 class Note:
-    """An event being written: kind, thread, text, info and the deltas recorded under it."""
+    """An event being written: kind, thread, wording, info (or `details` that build it when
+    read) and the deltas recorded under it."""
 
     kind: str
     thread: ThreadId | None
-    text: str
+    wording: Wording
     ids: tuple[ThreadId, ...]
     info: dict[str, Any]
     deltas: list[Delta] = field(default_factory=list)
     message: Message | None = None
     intended: ThreadId | None = None
+    details: tuple | None = None
 
 
 class Journal:
@@ -128,6 +181,8 @@ class Journal:
 
     def share_info(self, info: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
         """Return `info` as (key, value) pairs, each recurring pair stored once."""
+        if not info:  # a kernel entry's note: its fields say it all
+            return ()
         pairs = []
         for pair in info.items():
             try:
@@ -139,16 +194,21 @@ class Journal:
     def note(
         self,
         kind: str,
-        text: str,
+        text: Wording,
         thread: ThreadId | None = None,
         ids: tuple[ThreadId, ...] = (),
         message: Message | None = None,
         intended: ThreadId | None = None,
+        details: tuple | None = None,
         **info: Any,
     ) -> None:
-        """Open a new note; deltas recorded from now on belong to it."""
-        all_ids = tuple(dict.fromkeys(((thread,) if thread else ()) + ids))
-        self.notes.append(Note(kind, thread, text, all_ids, info, [], message, intended))
+        """Open a new note; deltas recorded from now on belong to it. `text` is a string or
+        (formatter, *values), formatted only when the event's text is read; `details`, given
+        instead of `info`, is (builder, *values), building the event's pairs when read."""
+        all_ids = (thread,) if thread else ()
+        if ids:  # the thread first, then the others, each once
+            all_ids = tuple(dict.fromkeys(all_ids + ids))
+        self.notes.append(Note(kind, thread, text, all_ids, info, [], message, intended, details))
 
     def record(self, delta: Delta) -> None:
         """Record a state delta under the open note (or before any note, as loose)."""
@@ -176,15 +236,25 @@ class Journal:
         have called, say, raise_interrupt before it), else to the first note.
         """
         notes = self.take()
-        total = sum(c for _, c in costs)
-        main = next((i for i, n in enumerate(notes) if stepping and n.thread == stepping), 0)
+        total = sum([c for _, c in costs])
+        main = main_note(notes, stepping)
         costs, share = self.share(costs), self.share
         return [
-            Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.text,
-                  self.share_info(n.info), tuple(n.deltas), costs if i == main else (),
+            Event(step, n.kind, time, total if i == main else 0, n.thread, share(n.ids), n.wording,
+                  self.share_info(n.info) if n.details is None else n.details, tuple(n.deltas),
+                  costs if i == main else (),
                   n.message, n.intended)
             for i, n in enumerate(notes)
         ]  # fmt: skip
+
+
+def main_note(notes: list[Note], stepping: ThreadId | None) -> int:
+    """Return the index of the first note of thread `stepping` (its kernel entry), else 0."""
+    if stepping is not None:
+        for i, note in enumerate(notes):
+            if note.thread == stepping:
+                return i
+    return 0
 
 
 def to_json(events: Iterable[Event], indent: int | None = 1) -> str:

@@ -113,8 +113,9 @@ def collector_paused() -> Iterator[None]:
 def where(program: Any) -> tuple[str, int, str] | None:
     """Return (file, line, function) of the yield a suspended generator stopped at (the
     innermost one, through `yield from`), or None once it has ended."""
-    while getattr(getattr(program, "gi_yieldfrom", None), "gi_frame", None) is not None:
-        program = program.gi_yieldfrom
+    inner = getattr(program, "gi_yieldfrom", None)
+    while inner is not None and getattr(inner, "gi_frame", None) is not None:
+        program, inner = inner, getattr(inner, "gi_yieldfrom", None)
     frame = getattr(program, "gi_frame", None)
     if frame is None:
         return None
@@ -240,7 +241,7 @@ class Executor:
         trace = self.trace
         trace.hardware.append(changes)
         trace.locations.append(location)
-        self.kernel.now += sum(c for _, c in costs)
+        self.kernel.now += sum([c for _, c in costs])
         self.steps += 1
         trace.extend(events)
         if self.steps % CHECKPOINT_INTERVAL == 0:
