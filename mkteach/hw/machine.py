@@ -37,6 +37,15 @@ TRAP_SPANS = tuple((DESCRIPTORS + offset, size) for offset, size in TRAP_REFS)
 SHARED_TAG = 0  # TLB tag every large space uses on an untagged TLB
 
 
+def same_page_unlooked(lines: tuple) -> tuple:
+    """Return `lines` (TLB set, TLB key, cache set, tag) with the key of every line on the page
+    of the line before it made None: it translates through the entry that line just used."""
+    return tuple(
+        (tidx, None if i and key == lines[i - 1][1] else key, cidx, tag)
+        for i, (tidx, key, cidx, tag) in enumerate(lines)
+    )
+
+
 class Plan(tuple):
     """An access plan: per line (TLB set, TLB key, cache set, line tag) in the order the bytes
     are touched, and the sets it touches: `tlb_sets` (where it translates) and `cache_sets`.
@@ -50,12 +59,17 @@ class Plan(tuple):
     def __new__(cls, lines: Iterable[tuple]) -> Plan:
         """Return the plan of `lines`, with the TLB and cache sets they touch."""
         lines = tuple(lines)
-        plan = super().__new__(cls, (
-            (tidx, None if i and key == lines[i - 1][1] else key, cidx, tag)
-            for i, (tidx, key, cidx, tag) in enumerate(lines)
-        ))  # fmt: skip
+        plan = super().__new__(cls, same_page_unlooked(lines))
         plan.tlb_sets = frozenset(t for t, key, _, _ in lines if key is not None)
         plan.cache_sets = frozenset(c for _, _, c, _ in lines)
+        return plan
+
+    @classmethod
+    def joined(cls, lines: tuple, tlb_sets: frozenset, cache_sets: frozenset) -> Plan:
+        """Return the plan of `lines` already in plan form (a same-page successor's key None),
+        which touch exactly `tlb_sets` and `cache_sets`: no pass over the lines."""
+        plan = super().__new__(cls, lines)
+        plan.tlb_sets, plan.cache_sets = tlb_sets, cache_sets
         return plan
 
 

@@ -17,13 +17,16 @@ the caches and are not counted, and no thread starts or ends inside the measured
 
 from __future__ import annotations
 
+import copy
+import itertools
 import random
 from numbers import Real
 from typing import Any
 
 from ..errors import InvalidArgument
-from ..hw.machine import Machine
+from ..hw.machine import Machine, Plan, same_page_unlooked
 from ..hw.profiles import profile
+from .memo import KEPT
 from .workloads import CLIENT, SERVER
 
 CLIENT_SPACE, SERVER_SPACE = CLIENT.task, SERVER.task
@@ -51,6 +54,21 @@ def miss_split(
     """
     p = profile(machine, **overrides)
     kb = _check_server_kb(server_kb)
+    key = (repr(p), kernel, kb)  # the profile's every parameter, with its type
+    if not isinstance(kernel, str):  # not a kernel's name: the measurement says what is wrong
+        return _measure_split(p, kernel, kb)
+    if key not in _SPLITS:
+        if len(_SPLITS) >= KEPT:  # a sweep stays bounded: the oldest goes first
+            del _SPLITS[next(iter(_SPLITS))]
+        _SPLITS[key] = _measure_split(p, kernel, kb)
+    return copy.deepcopy(_SPLITS[key])  # a value of the caller's own
+
+
+_SPLITS: dict[tuple, dict[str, Any]] = {}  # miss_split's results, measured once per process
+
+
+def _measure_split(p, kernel: str, kb: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Return miss_split's result for profile `p`, measured now."""
     counts = {kind: _run(p, kernel, kb, kind) for kind in KINDS}
     per_cache = {name: _split(*(counts[k][0][name] for k in KINDS)) for name in counts["real"][0]}
     instructions = counts["real"][1]
@@ -165,32 +183,33 @@ def _layout(p, kernel: str, half: int) -> dict[str, list[int]]:  # type: ignore[
     layout: dict[str, list[int]] = {}
     for cache, names in ((probe.icache, ("client code", "server code")),
                          (probe.dcache, ("client data", "server data"))):  # fmt: skip
-        lines = _free_lines(cache)
+        lines = _free_lines(cache, sum(sizes[name] // cache.line for name in names))
         for name in names:
             count = sizes[name] // cache.line
             layout[name], lines = lines[:count], lines[count:]
     return layout
 
 
-def _free_lines(cache) -> list[int]:  # type: ignore[no-untyped-def]
-    """Return user line numbers for `cache`: its free ways set by set, then lap after lap."""
+def _free_lines(cache, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """Return the first `count` user line numbers for `cache`: its free ways set by set, then
+    lap after lap over every set."""
     base = USER_BASE // cache.line  # a multiple of the sets: line number n lands in set n % sets
-    free = [
+    lines = [
         base + way * cache.n_sets + index
         for way in range(cache.assoc)
-        for index, lines in enumerate(cache.sets)
-        if way >= len(lines)
-    ]
-    laps = [
-        base + (cache.assoc + lap) * cache.n_sets + index
-        for lap in range(MAX_SERVER_KB * 1024 // (cache.n_sets * cache.line) + 2)
-        for index in range(cache.n_sets)
-    ]
-    return free + laps
+        for index, held in enumerate(cache.sets)
+        if way >= len(held)
+    ][:count]
+    lap = 0
+    while len(lines) < count:
+        first = base + (cache.assoc + lap) * cache.n_sets
+        lines += range(first, first + min(cache.n_sets, count - len(lines)))
+        lap += 1
+    return lines
 
 
 def _blocks(m: Machine, space: int, lines: list[int], fetch: bool) -> tuple:
-    """Return (tlb, cache, blocks): the access plan of `lines` (physical line numbers) in
+    """Return (tlb, cache, region): the access plan of `lines` (physical line numbers) in
     `space`, cut into blocks of BLOCK bytes that are touched in a row."""
     tlb, cache = (m.itlb, m.icache) if fetch else (m.dtlb, m.dcache)
     tag, page_size, line = m.tag(space), m.profile.page_size, cache.line
@@ -199,15 +218,43 @@ def _blocks(m: Machine, space: int, lines: list[int], fetch: bool) -> tuple:
         page = number * line // page_size
         plan.append((page % tlb.n_sets, (tag, page), number % cache.n_sets, number))
     per_block = max(1, BLOCK // line)
-    return tlb, cache, [plan[i : i + per_block] for i in range(0, len(plan), per_block)]
+    return tlb, cache, Region([plan[i : i + per_block] for i in range(0, len(plan), per_block)])
 
 
-def _touch(m: Machine, tlb, cache, blocks: list, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+class Region:
+    """A program region's access plan in blocks, ready to be joined in any order of them."""
+
+    def __init__(self, blocks: list[list[tuple]]) -> None:
+        self.tlb_sets = frozenset(line[0] for block in blocks for line in block)  # any order's
+        self.cache_sets = frozenset(line[2] for block in blocks for line in block)
+        self.first_keys = [block[0][1] for block in blocks]
+        self.last_keys = [block[-1][1] for block in blocks]
+        # each block as it stands first, or after a block that ended on another page
+        self.alone = [same_page_unlooked(tuple(block)) for block in blocks]
+        self.after_same_page = [((t, None, c, g), *rest) for (t, _, c, g), *rest in self.alone]
+
+    def __len__(self) -> int:
+        return len(self.alone)
+
+    def plan(self, order: list[int]) -> Plan:
+        """Return the plan of the blocks in `order`: what `Plan` of their lines returns, built
+        block by block (a block's first line looks its page up unless the block before ended
+        on that page)."""
+        parts, last = [], None
+        for i in order:
+            same = last is not None and self.first_keys[i] == last
+            parts.append(self.after_same_page[i] if same else self.alone[i])
+            last = self.last_keys[i]
+        lines = tuple(itertools.chain.from_iterable(parts))
+        return Plan.joined(lines, self.tlb_sets, self.cache_sets)
+
+
+def _touch(m: Machine, tlb, cache, region: Region, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
     """Touch every block's lines once, the blocks in a new (seeded) order.
 
     Programs do not sweep their working sets in lockstep: each round visits the blocks in a new
     order, so a line's reuse distance varies as in a real program.
     """
-    order = blocks[:]
-    rng.shuffle(order)
-    m.run_lines(tlb, cache, tuple(entry for block in order for entry in block))
+    order = list(range(len(region)))
+    rng.shuffle(order)  # the permutation depends on the length alone
+    m.run_lines(tlb, cache, region.plan(order))
