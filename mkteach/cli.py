@@ -25,30 +25,49 @@ START = "notebooks/00-start.ipynb"
 LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
 
 
-def lab_command(extra: list[str]) -> list[str]:
-    """Return the command that starts JupyterLab on the course's start notebook, with no news
-    or update pop-up."""
+INSTALLED_COURSE = "mkteach-course"  # where `mkteach lab` puts the course of an installed wheel
+
+
+def lab_root(here: Path | None = None) -> tuple[Path, str]:
+    """Return (the folder JupyterLab serves, its start notebook): this checkout, or for an
+    installed package the folder mkteach-course/ in `here` (the current folder), written from
+    the course the package carries the first time (later, a student's own copies are kept)."""
+    if (ROOT / START).exists():
+        return ROOT, START
+    folder = (here or Path.cwd()) / INSTALLED_COURSE
+    if not (folder / "00-start.ipynb").exists():
+        from .course import write_course
+
+        written = write_course(folder)  # raises CourseError, writing nothing, if it cannot
+        print(f"mkteach lab: wrote the course ({len(written)} notebooks) to {folder}")
+    return folder, "00-start.ipynb"
+
+
+def lab_command(extra: list[str], root: Path = ROOT, start: str = START) -> list[str]:
+    """Return the command that starts JupyterLab in `root` on its start notebook `start`, with
+    no news or update pop-up."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
     # 127.0.0.1 only, and JupyterLab's random token (printed in the URL it shows)
-    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
+    command = [jupyter, "lab", "--ip=127.0.0.1", f"--ServerApp.root_dir={root}",
                "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                # defaults that answer JupyterLab's "news?" question (no): lab_settings/
                f"--LabApp.app_settings_dir={LAB_SETTINGS}"]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to start as root without it
-    if (ROOT / START).exists():
+    if (root / start).exists():
         # the URL it prints (and the browser it opens) goes to 00-start, not the Launcher
-        start_url = f"/lab/tree/{START}"
+        start_url = f"/lab/tree/{start}"
         command += [f"--ServerApp.default_url={start_url}", f"--LabApp.default_url={start_url}"]
-        command.append(START)  # relative to ROOT, where main() runs it
+        command.append(start)  # relative to root, where main() runs it
     return command + extra
 
 
-def trust_course_notebooks() -> None:
-    """Mark the course's own notebooks trusted, so their saved dashboard replays (HTML with a
-    script) step in JupyterLab before any cell runs; say so and go on if it cannot."""
-    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
+def trust_course_notebooks(chapters: Path = ROOT / "notebooks") -> None:
+    """Mark the course's own notebooks (the chapters in `chapters`) trusted, so their saved
+    dashboard replays (HTML with a script) step in JupyterLab before any cell runs; say so and
+    go on if it cannot."""
+    notebooks = sorted(str(p) for p in chapters.glob("*.ipynb"))
     if not notebooks:
         return
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
@@ -104,21 +123,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def lab(jupyter_args: list[str]) -> int:
+    """Open the course in JupyterLab (this checkout's, or an installed package's written to
+    ./mkteach-course); return JupyterLab's exit code, or 1 if the course cannot be written."""
+    from .course import CourseError
+
+    try:
+        root, start = lab_root()
+    except (CourseError, OSError) as e:
+        print(f"mkteach lab: cannot put the course in {Path.cwd() / INSTALLED_COURSE}: {e}. "
+              f"Run `mkteach course {INSTALLED_COURSE} --force` to write it again, or start "
+              "`mkteach lab` from another folder you can write to", file=sys.stderr)  # fmt: skip
+        return 1
+    trust_course_notebooks(root / Path(start).parent)
+    try:
+        return subprocess.call(lab_command(jupyter_args, root, start), cwd=root)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:]):
-        try:  # everything after `lab` goes to jupyter lab (say --no-browser, --port=9999)
-            trust_course_notebooks()
-            return subprocess.call(lab_command(argv[1:]), cwd=ROOT)
-        except KeyboardInterrupt:
-            return 0
+        return lab(argv[1:])  # everything after `lab` goes to jupyter lab (say --port=9999)
     args = build_parser().parse_args(argv)
     if args.command == "lab":
-        try:
-            return subprocess.call(lab_command(args.jupyter_args), cwd=ROOT)
-        except KeyboardInterrupt:
-            return 0
+        return lab(args.jupyter_args)
     if args.command in ("run", "trace"):
         try:
             return run_command(args) if args.command == "run" else trace_command(args)

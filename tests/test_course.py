@@ -94,3 +94,19 @@ def test_a_wheel_install_carries_the_course(tmp_path):
     assert ran.returncode == 0, ran.stdout + ran.stderr
     for f in course_files(NOTEBOOKS):
         assert (target / f).read_bytes() == (NOTEBOOKS / f).read_bytes(), f
+    # `mkteach lab` from the wheel serves ./mkteach-course (written the first time), never
+    # site-packages, and a second start keeps the student's work
+    student = tmp_path / "student"
+    student.mkdir()
+    lab = "from mkteach.cli import lab_command, lab_root; print(lab_command([], *lab_root()))"
+    first = subprocess.run([sys.executable, "-c", lab], cwd=student, capture_output=True,
+                           text=True, env=dict(env, PYTHONPATH=str(site)))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    course = student / "mkteach-course"
+    assert "wrote the course" in first.stdout and (course / "00-start.ipynb").is_file()
+    assert f"--ServerApp.root_dir={course}" in first.stdout  # not site-packages
+    assert "'00-start.ipynb']" in first.stdout  # it opens on the start notebook
+    (course / "01-rationale.ipynb").write_text("my work")
+    again = subprocess.run([sys.executable, "-c", lab], cwd=student, capture_output=True,
+                           text=True, env=dict(env, PYTHONPATH=str(site)))  # fmt: skip
+    assert "wrote" not in again.stdout and (course / "01-rationale.ipynb").read_text() == "my work"
