@@ -67,7 +67,7 @@ def miss_split(
 _SPLITS: dict[tuple, dict[str, Any]] = {}  # miss_split's results, measured once per process
 
 
-def _measure_split(p, kernel: str, kb: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _measure_split(p, kernel: str, kb: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Return miss_split's result for profile `p`, measured now."""
     counts = {kind: _run(p, kernel, kb, kind) for kind in KINDS}
     per_cache = {name: _split(*(counts[k][0][name] for k in KINDS)) for name in counts["real"][0]}
@@ -234,6 +234,7 @@ class Region:
         self.after_same_page = [((t, None, c, g), *rest) for (t, _, c, g), *rest in self.alone]
 
     def __len__(self) -> int:
+        """Return the number of blocks."""
         return len(self.alone)
 
     def plan(self, order: list[int]) -> Plan:
