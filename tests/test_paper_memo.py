@@ -135,14 +135,17 @@ def test_every_workload_remembers_exactly_what_a_fresh_measurement_gives(workloa
     assert workload(*args) == fresh
 
 
-def test_the_three_c_split_is_measured_once_and_each_caller_gets_its_own_copy():
+def test_the_three_c_split_is_measured_once_and_each_caller_gets_its_own_copy(monkeypatch):
     from mkteach.paper import misses
 
-    misses._SPLITS.clear()
+    runs = []
+    measure = misses._run
+    monkeypatch.setattr(misses, "_run", lambda *args: runs.append(args) or measure(*args))
+    misses._split_of.forget()
     first = misses.miss_split("r3000", "mach", 8)
     first["by_cache"].clear()  # a caller scribbles on what it got
     again = misses.miss_split("r3000", "mach", 8.0)  # the same server, the same split
-    assert again["by_cache"] and len(misses._SPLITS) == 1
-    assert again == misses._measure_split(PROFILES["r3000"], "mach", 8.0)
+    assert again["by_cache"] and len(runs) == 3  # three cache models, measured once
+    assert again == misses._split_of.__wrapped__("r3000", {}, "mach", 8.0)
     misses.miss_split("r3000", "mach", 8, cache_size=16384)  # another machine: measured anew
-    assert len(misses._SPLITS) == 2
+    assert len(runs) == 9

@@ -225,7 +225,7 @@ class Machine:
 
     # -- access plans: where each line of a kernel path goes in the TLB and the cache --------------
 
-    def lines(self, tlb: TLB, cache: Cache, spans: Iterable[tuple[int, int]]) -> tuple:
+    def lines(self, tlb: TLB, cache: Cache, spans: Iterable[tuple[int, int]]) -> Plan:
         """Return the access plan of `spans`: per line, (TLB set, TLB key, cache set, line tag).
 
         Lines are in the order the bytes are touched; the TLB key is None where kernel space
@@ -241,7 +241,7 @@ class Machine:
                 plan.append((page % tlb.n_sets, key, tag % cache.n_sets, tag))
         return Plan(plan)
 
-    def plan(self, spans: tuple[tuple[int, int], ...]) -> tuple:
+    def plan(self, spans: tuple[tuple[int, int], ...]) -> Plan:
         """Return the (cached) access plan of fixed kernel data `spans` (absolute addresses)."""
         key = (id(spans), "data")
         plan = self._plans.get(key)
@@ -250,7 +250,7 @@ class Machine:
             self._keep.append(spans)  # the id stays this tuple's as long as the machine lives
         return plan
 
-    def path_plans(self, path: Any) -> tuple[tuple, tuple]:
+    def path_plans(self, path: Any) -> tuple[Plan, Plan]:
         """Return the (cached) access plans of a kernel path's code and data (Path or Extra)."""
         key = (id(path), "path")
         plans = self._plans.get(key)
@@ -261,7 +261,7 @@ class Machine:
             self._keep.append(path)
         return plans
 
-    def tcb_plan(self, thread: Any, spans: tuple[tuple[int, int], ...]) -> tuple:
+    def tcb_plan(self, thread: Any, spans: tuple[tuple[int, int], ...]) -> Plan:
         """Return the (cached) access plan of `spans` inside `thread`'s TCB."""
         key = (id(spans), thread.task, thread.number)
         plan = self._plans.get(key)
@@ -271,7 +271,7 @@ class Machine:
             self._keep.append(spans)
         return plan
 
-    def run_lines(self, tlb: TLB, cache: Cache, plan: tuple) -> None:
+    def run_lines(self, tlb: TLB, cache: Cache, plan: Plan) -> None:
         """Access kernel memory line by line as `plan` says: translate each line through `tlb`,
         then read it through `cache` (both LRU), charging every miss.
 
@@ -279,8 +279,6 @@ class Machine:
         cache's lookups inline, and charges misses once per cause, in the order they first
         occurred, which is what charging each miss as it happens would record.
         """
-        if type(plan) is not Plan:  # a plan built elsewhere (paper.misses)
-            plan = Plan(plan)
         tlb.dirty |= plan.tlb_sets
         cache.dirty |= plan.cache_sets
         tsets, tassoc = tlb.sets, tlb.assoc

@@ -17,7 +17,6 @@ the caches and are not counted, and no thread starts or ends inside the measured
 
 from __future__ import annotations
 
-import copy
 import itertools
 import random
 from numbers import Real
@@ -26,7 +25,7 @@ from typing import Any
 from ..errors import InvalidArgument
 from ..hw.machine import Machine, Plan, same_page_unlooked
 from ..hw.profiles import profile
-from .memo import KEPT
+from .memo import remembered
 from .workloads import CLIENT, SERVER
 
 CLIENT_SPACE, SERVER_SPACE = CLIENT.task, SERVER.task
@@ -52,23 +51,14 @@ def miss_split(
     Unix server and its emulation library touch on every call, half code and half data (0: the
     kernel alone); `overrides` replace machine parameters (e.g. cache_size=16384).
     """
-    p = profile(machine, **overrides)
-    kb = _check_server_kb(server_kb)
-    key = (repr(p), kernel, kb)  # the profile's every parameter, with its type
-    if not isinstance(kernel, str):  # not a kernel's name: the measurement says what is wrong
-        return _measure_split(p, kernel, kb)
-    if key not in _SPLITS:
-        if len(_SPLITS) >= KEPT:  # a sweep stays bounded: the oldest goes first
-            del _SPLITS[next(iter(_SPLITS))]
-        _SPLITS[key] = _measure_split(p, kernel, kb)
-    return copy.deepcopy(_SPLITS[key])  # a value of the caller's own
+    profile(machine, **overrides)  # an unknown machine or parameter is refused first
+    return _split_of(machine, {machine: overrides}, kernel, _check_server_kb(server_kb))
 
 
-_SPLITS: dict[tuple, dict[str, Any]] = {}  # miss_split's results, measured once per process
-
-
-def _measure_split(p, kernel: str, kb: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Return miss_split's result for profile `p`, measured now."""
+@remembered  # measured once per process per machine profile, kernel and server; copies handed out
+def _split_of(machine: str, overrides: dict, kernel: str, kb: float) -> dict[str, Any]:
+    """Return miss_split's result for `machine` with its `overrides` (by machine), measured now."""
+    p = profile(machine, **overrides.get(machine, {}))
     counts = {kind: _run(p, kernel, kb, kind) for kind in KINDS}
     per_cache = {name: _split(*(counts[k][0][name] for k in KINDS)) for name in counts["real"][0]}
     instructions = counts["real"][1]
