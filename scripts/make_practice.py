@@ -74,6 +74,7 @@ def practice_body(hidden: str) -> str:
     code = "\n".join(lines).strip()
     salted = r'seed_of\(STUDENT, HIDDEN \+ "-(\w+)"\)'
     code = re.sub(salted, r'seed_of(int_seed(seed), "practice-\1")', code)
+    code = code.replace("hidden_seeds(STUDENT, HIDDEN)", 'hidden_seeds(int_seed(seed), "practice")')
     code = code.replace("seed_of(STUDENT)", "int_seed(seed)")
     if "STUDENT" in code or "HIDDEN" in code:
         raise SystemExit(f"make_practice: a use of STUDENT or HIDDEN it cannot translate:\n{code}")

@@ -141,22 +141,32 @@ def ex06_wrong():
     """Q1: no TLB refill between large spaces, a refill kept for the small space; Q2: the
     client refills twice per call, a small server still flushes, small spaces are cheaper to
     refill."""
-    machine = X.switch_machine(SEED)
-    f = X.switch_facts("pentium", machine)
-    path = f["trap_enter_cycles"] + f["trap_exit_cycles"] + f["instructions"] * f["cpi"]
-    refill = f["tlb_pages"] * f["tlb_miss_cycles"]
-    small = path + f["segment_switch_cycles"] + f["small_space_extra_cycles"] + refill
+    f = X.switch_facts("pentium", X.switch_machine(SEED))
     pages = X.working_set(SEED)
     nb = cases.answered(EX06)
-    cases.answer(
-        nb, "ex06-q1-answer", source(ipc_large=path + f["as_switch_cycles"], ipc_small=small)
-    )
+    cases.answer(nb, "ex06-q1-answer", EX06_WRONG_RULES)
     m = f["tlb_miss_cycles"]
     return cases.answer(
         nb,
         "ex06-q2-answer",
         source(extra_large=2 * pages * m, extra_small=pages * m, why_small="fewer"),
     )
+
+
+EX06_WRONG_RULES = """
+def path(facts):
+    trap = facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
+    return trap + facts["instructions"] * facts["cpi"]
+
+
+def ipc_large(facts):  # forgets the TLB refill after the flush
+    return path(facts) + facts["as_switch_cycles"]
+
+
+def ipc_small(facts):  # keeps a refill the small space does not pay
+    small = facts["segment_switch_cycles"] + facts["small_space_extra_cycles"]
+    return path(facts) + small + facts["tlb_pages"] * facts["tlb_miss_cycles"]
+"""
 
 
 WRONG = {

@@ -375,28 +375,36 @@ def check_ex06_q1_test(seed: int | str, *, ipc_large: Any = None, ipc_small: Any
         large_ipc_beliefs,
         small_ipc_beliefs,
         small_ipc_costs,
+        switch_facts,
         switch_machine,
     )
-    from ..grading import ipc_costs, seed_of
+    from ..grading import check_rule, hidden_seeds, ipc_costs, seed_of
 
-    machine = switch_machine(int_seed(seed))
-    feedback = check_cost_beliefs(
+    # the student's machine first, then machines the student does not see
+    machines = [
+        switch_machine(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+    ]
+    feedback = check_rule(
         ipc_large,
-        lambda: ipc_costs("pentium", machine),
-        large_ipc_beliefs(machine),
-        0.01,
+        machines,
+        lambda m, cycles: check_cost_beliefs(
+            cycles, lambda: ipc_costs("pentium", m), large_ipc_beliefs(m), 0.01, clock_mhz=100
+        ),
+        lambda m: switch_facts("pentium", m),
         points=2,
-        clock_mhz=100,
         title="Q1a",
+        asked="def ipc_large(facts): return the cycles",
     )
-    feedback += check_cost_beliefs(
+    feedback += check_rule(
         ipc_small,
-        lambda: small_ipc_costs("pentium", machine),
-        small_ipc_beliefs(machine),
-        0.01,
+        machines,
+        lambda m, cycles: check_cost_beliefs(
+            cycles, lambda: small_ipc_costs("pentium", m), small_ipc_beliefs(m), 0.01, clock_mhz=100
+        ),
+        lambda m: switch_facts("pentium", m),
         points=2,
-        clock_mhz=100,
         title="Q1b",
+        asked="def ipc_small(facts): return the cycles",
     )
     return feedback
 

@@ -32,6 +32,7 @@ from .feedback import Feedback
 from .instances import MemOp, apply_ops, instance, memory_ops, seed_of
 from .practice import Practice, check_practice, practice_seed
 from .programs import check_pager, check_server, pager_scenario, server_scenario
+from .rules import check_rule, hidden_seeds
 from .secret import course_salt
 from .trees import (
     FLUSH_BELIEFS,
@@ -63,6 +64,7 @@ __all__ = [
     "check_mapping_tree",
     "check_pager",
     "check_practice",
+    "check_rule",
     "check_server",
     "check_value",
     "course_salt",
@@ -71,6 +73,7 @@ __all__ = [
     "flush_removed",
     "format_table",
     "grade",
+    "hidden_seeds",
     "instance",
     "ipc_costs",
     "ipc_facts",

@@ -110,6 +110,8 @@ def command(mode: str, uid: int, cpu_seconds: int) -> list[str]:
                 argv += ["--perms", "0755", "--dir", str(folder)]
                 made.add(folder)
         argv += ["--ro-bind", str(path), str(path)]
+    if mode == "function":
+        argv += without_packages()
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--chdir", ENV["HOME"], "--clearenv"]
     for key, value in ENV.items():
@@ -120,6 +122,25 @@ def command(mode: str, uid: int, cpu_seconds: int) -> list[str]:
         drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return argv + ["--"] + drop + python
     return argv + ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--"] + python
+
+
+def without_packages() -> list[str]:
+    """Return the bwrap arguments that hide every installed package and this one (empty
+    folders over them) and bring back only the runner: a plain function run there has the
+    standard library alone, so it cannot hand its work to the package, whatever it imports."""
+    hidden = {PACKAGE}
+    for entry in sys.path:
+        folder = Path(entry) if entry else None
+        if folder is not None and folder.name in ("site-packages", "dist-packages"):
+            if folder.is_dir():
+                hidden.add(folder.resolve())
+    argv: list[str] = []
+    for folder in sorted(hidden):
+        argv += ["--perms", "0755", "--tmpfs", str(folder)]
+    for folder in reversed(RUNNER.parents):  # bwrap would make them 0700
+        if any(h in folder.parents for h in hidden):
+            argv += ["--perms", "0755", "--dir", str(folder)]
+    return argv + ["--ro-bind", str(RUNNER), str(RUNNER)]
 
 
 class Sandbox:

@@ -35,8 +35,9 @@ class SandboxedMechanism:
     """A mechanism exported as source text, called in a sandbox of its own, call by call."""
 
     def __init__(self, spec: dict[str, Any], seconds: float = SECONDS,
-                 total: float = TOTAL_SECONDS) -> None:  # fmt: skip
-        self.spec, self.seconds, self.total = spec, seconds, total
+                 total: float = TOTAL_SECONDS,
+                 copy: Callable[[Any], Any] = plain) -> None:  # fmt: skip
+        self.spec, self.seconds, self.total, self.copy = spec, seconds, total, copy
         self.box: Any = None
         self.problem = ""
         self.spent = 0.0
@@ -59,7 +60,7 @@ class SandboxedMechanism:
         try:
             from ..grading.runner import decode
 
-            return Outcome(value=plain(decode(reply.get("return"))))
+            return Outcome(value=self.copy(decode(reply.get("return"))))
         except ValueError as e:
             return Outcome(problem=f"its answer is not plain data ({e})")
 

@@ -34,9 +34,11 @@ class Outcome:
     problem: str = ""
 
 
-def call(fn: Callable[..., Any], args: tuple, lines: int = LINES,
-         seconds: float = SECONDS) -> Outcome:  # fmt: skip
-    """Return the Outcome of `fn(*args)` within the budgets; never raise for what fn does."""
+def call(fn: Callable[..., Any], args: tuple, lines: int = LINES, seconds: float = SECONDS,
+         copy: Callable[[Any], Any] | None = None) -> Outcome:  # fmt: skip
+    """Return the Outcome of `fn(*args)` within the budgets, its answer copied by `copy`
+    (`plain` unless given; it raises ValueError for what is not an answer); never raise for
+    what fn does."""
     if not callable(fn):
         return Outcome(problem=f"{fn!r} is not a function")
     sandboxed = getattr(fn, "lab_outcome", None)
@@ -67,7 +69,7 @@ def call(fn: Callable[..., Any], args: tuple, lines: int = LINES,
     finally:
         sys.settrace(old)
     try:
-        return Outcome(value=plain(value))
+        return Outcome(value=(copy or plain)(value))
     except ValueError as e:
         return Outcome(problem=f"it returned {value!r:.80}, which is not plain data ({e})")
 
