@@ -22,6 +22,7 @@ budgets.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -175,9 +176,33 @@ def _not_a_rule(spec: dict[str, Any]) -> str:
                 return (f"{name} uses {entry[1]} from {target}: the function must compute "
                         "its answer from its arguments with your own code (it is graded where "
                         "the mkteach package cannot be imported)")  # fmt: skip
+    imported = _imports_package(str(spec.get("source", "")))
+    if imported:
+        return (f"{name} imports {imported}: the function must compute its answer from its "
+                "arguments with your own code (it is graded where the mkteach package cannot "
+                "be imported)")  # fmt: skip
     if len(json.dumps(spec)) > RULE_BYTES:
         return (f"{name} and the notebook values it reads are over {RULE_BYTES // 1000} KB of "
                 "text: the answer is a short function of its arguments")  # fmt: skip
+    return ""
+
+
+def _imports_package(source: str) -> str:
+    """Return the name of the first mkteach module the source imports ('' when none): a
+    courtesy in a notebook, where the package is there; the graded sandbox has no package."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        for name in names:
+            if name.split(".")[0] == "mkteach":
+                return name
     return ""
 
 
