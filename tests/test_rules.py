@@ -37,12 +37,12 @@ def cycles(facts):
 def test_a_hand_computation_right_everywhere_earns_every_point():
     fb = grade(cycles)
     assert fb.points == 2 and fb.possible == 2
-    assert "the same on all 3 instances you did not see" in " ".join(fb.messages)
+    assert "the same on the 3 instances you did not see" in " ".join(fb.messages)
 
 
 def test_the_value_of_ones_own_instance_earns_nothing_on_the_others():
     mine = model_cycles(MACHINES[0])  # what one call into the model gives for my machine
-    fb = grade(lambda facts: mine)
+    fb = grade(lambda_free_constant(mine))
     assert fb.points == 0
     assert "on 3 of 3 instances you did not see, your function earns less" in fb.messages[-1]
 
@@ -53,7 +53,10 @@ def test_a_consistent_slip_keeps_the_credit_it_earns_on_the_own_instance():
             return Feedback(0.5, 1, ("you counted the trap alone",))
         return judge(machine, value)
 
-    fb = check_rule(lambda facts: facts["trap"], MACHINES, half, facts_of, points=2)
+    def trap_only(facts):
+        return facts["trap"]
+
+    fb = check_rule(trap_only, MACHINES, half, facts_of, points=2)
     assert fb.points == 1 and fb.messages[0] == "you counted the trap alone"
 
 
@@ -75,6 +78,29 @@ def test_numbers_and_the_packages_functions_are_not_rules():
                           (None, "no answer yet: write a function (def cycles")):  # fmt: skip
         fb = grade(answer)
         assert fb.points == 0 and words in fb.messages[0], (answer, fb.messages)
+
+
+def test_a_lambda_is_asked_to_be_written_with_def():
+    fb = grade(lambda facts: cycles(facts))
+    assert fb.points == 0 and "a lambda, which cannot be handed in: write it with def" in str(fb)
+
+
+def test_a_value_near_the_hidden_ones_by_chance_earns_nothing():
+    def near(machine, value):  # a lenient judge: a near miss earns 0.6 of the points
+        if value != model_cycles(machine) and abs(value - model_cycles(machine)) < 30:
+            return Feedback(0.6, 1, ("a near miss",))
+        return judge(machine, value)
+
+    mine = model_cycles(MACHINES[0])
+    fb = check_rule(lambda_free_constant(mine), MACHINES, near, facts_of, points=2)
+    assert fb.points == 0 and "earns less: a near miss" in fb.messages[-1]
+
+
+def lambda_free_constant(value):
+    def constant(facts):
+        return value
+
+    return constant
 
 
 def test_a_rule_that_never_returns_is_stopped_and_earns_nothing():

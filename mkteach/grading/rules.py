@@ -10,8 +10,8 @@ A value the model measures for the student's instance is one call into the packa
 question that asks for a hand computation grades the computation itself: the rule is called on
 the student's instance and on hidden instances drawn from the course secret, and `judge` gives
 its feedback on each (right, or which wrong belief the value matches). A function right only
-where the student could look earns nothing; one with a consistent slip earns what the slip
-earns.
+where the student could look earns nothing (a hidden instance where it earns a fifth less than
+at home counts for nothing); one with a consistent slip earns what the slip earns.
 
 Under `mkteach grade` a rule is source text exported from the submission and runs in a sandbox
 of its own in which no package can be imported (the standard library only), call by call; a
@@ -33,6 +33,7 @@ from .instances import seed_of
 
 RULE_BYTES = 32_000  # a rule's source and the notebook values it reads, as text: a short function
 HIDDEN_INSTANCES = ("a", "b", "c")  # the hidden instances' names: salt + "-a", ...
+SLACK = 0.2  # a hidden instance earning this share less than the student's own counts for 0
 
 
 def hidden_seeds(student: object, salt: str) -> list[int]:
@@ -53,9 +54,9 @@ def check_rule(
     """Return the feedback of a rule answer: for each instance (the student's own first, then
     the hidden ones) `rule(shown(instance))` (a tuple is several arguments; `shown` defaults to
     the instance itself) judged by `judge(instance, value)`. The points are `points` times the
-    smaller of the own instance's share and the hidden instances' mean share, so a function
-    that is right only where the student could look earns nothing, and a consistent slip
-    earns what it earns on the student's own instance. `asked` shows the form asked for, e.g.
+    own instance's share, times the mean of what the hidden instances count (`_counted`): a
+    function that is right only where the student could look earns nothing, and a consistent
+    slip earns what it earns on the student's own instance. `asked` shows the form asked for, e.g.
     'def ipc_large(facts): return the cycles'."""
     try:
         return _check_rule(rule, list(instances), judge, shown, points, title, asked)
@@ -99,17 +100,31 @@ def _check_rule(
     messages = list(own.messages)
     share = own.fraction
     if hidden:
-        mean = sum(v.fraction for v in hidden) / len(hidden)
-        worse = [v for v in hidden if v.fraction < own.fraction]
+        counted = [_counted(v.fraction, own.fraction) for v in hidden]
+        worse = [v for v, c in zip(hidden, counted, strict=True) if c < 1]
         if worse:
             messages.append(
                 f"on {len(worse)} of {len(hidden)} instances you did not see, your function "
                 f"earns less: {'; '.join(worse[0].messages)}"
             )
         elif own.points > 0:
-            messages.append(f"the same on all {len(hidden)} instances you did not see")
-        share = min(share, mean)
+            messages.append(f"the same on the {_instances(len(hidden))} you did not see")
+        share *= sum(counted) / len(hidden)
     return finish(points * share, points, messages, title)
+
+
+def _counted(hidden: float, own: float) -> float:
+    """Return how much a hidden instance counts (0 to 1): in full when the function earns there
+    what it earns on the student's own instance, in proportion when a little less, not at all
+    when SLACK less or worse (a value right only at home earns a little elsewhere by chance)."""
+    if own <= 0 or hidden < own - SLACK:
+        return 0.0
+    return min(1.0, hidden / own)
+
+
+def _instances(n: int) -> str:
+    """Return 'instance' or 'N instances'."""
+    return "instance" if n == 1 else f"{n} instances"
 
 
 def rule_caller(rule: object) -> tuple[Callable[[Any], Any] | None, str]:
@@ -133,6 +148,8 @@ def rule_caller(rule: object) -> tuple[Callable[[Any], Any] | None, str]:
 
         sandboxed.close = box.close  # type: ignore[attr-defined]
         return sandboxed, ""
+    if hasattr(rule, "what") and type(rule).__name__ == "Unreadable":  # grader.Unreadable
+        return None, f"your answer could not be read ({rule.what})"  # type: ignore[attr-defined]
     if not callable(rule) or isinstance(rule, type):
         return None, f"your answer is {type(rule).__name__}, not a function"
     why = _not_a_rule(_local_spec(rule))
@@ -164,6 +181,8 @@ def _local_spec(fn: Callable[..., Any]) -> dict[str, Any]:
 def _not_a_rule(spec: dict[str, Any]) -> str:
     """Return why an exported function is not the student's own rule ('' when it is)."""
     name = str(spec.get("name", "it"))
+    if name == "<lambda>":
+        return "your answer is a lambda, which cannot be handed in: write it with def"
     if spec.get("generator") is True:
         return f"{name} is a generator function (it yields); it should return its answer"
     if str(spec.get("module", "")).split(".")[0] == "mkteach":
