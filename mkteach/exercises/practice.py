@@ -543,12 +543,17 @@ def check_ex07_q1_test(
             ],
             unit="bytes",
         )
+        # partial credit only for a sum that leaves out a part or two: the footprints of the other
+        # line sizes and kernel are near this one's, or a few of its parts, by construction
+        left_out = (
+            verdict.messages[0].startswith("you counted ") and " but not " in verdict.messages[0]
+        )
         if 0 < verdict.points < verdict.possible and float(size) < sum(parts.values()) / 2:
-            # a slip leaves out a part or two; a sum of a few parts is not the footprint (the L3
-            # and Mach-style paths share parts, so one kernel's total is some parts of the other's)
             return grading.Feedback(
                 0, verdict.possible, (f"{verdict.messages[0]}: not half of it",)
             )
+        if 0 < verdict.points < verdict.possible and not left_out:
+            return grading.Feedback(0, verdict.possible, verdict.messages)
         return verdict
 
     feedback = check_rule(
