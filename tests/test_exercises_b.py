@@ -17,10 +17,13 @@ import pytest
 
 from mkteach import paper
 from mkteach.exercises.ex07_memory_effects import (
+    FOOTPRINT_LINE_SIZES,
     KINDS,
     MCPI_CHANGES,
     MCPI_WHY,
+    footprint_instance,
     footprint_parts,
+    footprint_spans,
     mcpi_instance,
     mcpi_parts,
     mcpi_why_not,
@@ -59,21 +62,25 @@ EX09, EX10 = "ex09-related-systems", "ex10-conclusions"
 EX07_WRONG = {
     # Q1: the bytes the spans touch over the line size; the bytes without the receiver's code
     "ex07-q1-answer": """
-from mkteach.exercises.ex07_memory_effects import footprint_parts
+def footprint_lines(spans, L):
+    return -(-sum(size for _, _, size in spans) // L)
 
-footprint_lines = sum(size for _, _, size in footprint_spans("i486", MACHINE, "l3")) // L
-parts = footprint_parts("i486", MACHINE, "l3")
-footprint_bytes = sum(parts.values()) - parts["receiver_code"]
-mach_bytes = workloads.ipc_footprint("i486", {"i486": MACHINE}, "mach")
+
+def footprint_bytes(spans, L):
+    lines = set()
+    for part, address, size in spans:
+        if part != "receiver_code":
+            lines.update(range(address // L, (address + size - 1) // L + 1))
+    return len(lines) * L
 """,
-    # Q2: every line survives L3; the address-space switch flushes the cache
+    # Q2 (the observations earn nothing): every line survives L3; the switch flushes the cache
     "ex07-q2-answer": """
 l3_survivors = DATA_BYTES // 16
 s_mach = pollution_system("mach", DATA_BYTES)
 mach_survivors = cache_owners(s_mach, after_rpc(s_mach))["user"]
 why_evicted = "switch_flush"
 """,
-    # Q3: the change not passed to the model; a wrong kind of miss
+    # Q3 (the observations earn nothing): the change not passed to the model; a wrong kind
     "ex07-q3-answer": """
 new_gap = mcpi_parts({})[0]["gap"]
 gap_holds = mcpi_holds(CHANGE)
@@ -217,17 +224,21 @@ def test_wrong_answers_run_cleanly_and_earn_partial_marks(graded):
 @pytest.mark.slow
 def test_ex07_wrong_answers_name_their_misconceptions(graded):
     r = graded[EX07]
-    assert points(r, "ex07-q1-test") == 2  # (a) 0 + (b) half of 2 + (c) 1
+    # the rules run in the grader's sandbox, on the student's spans and on hidden machines'
+    assert points(r, "ex07-q1-test") == 1.5  # (a) 0 + (b) half of 2 + (c) half of 1
     q1 = feedback(r, "ex07-q1-test")
     assert "Q1a: you added the bytes the paths touch: a cold cache fills whole lines" in q1
-    assert "but not receiver code" in q1 and "(32 bytes)" not in q1 and "Q1c: right" in q1
-    assert points(r, "ex07-q2-test") == 1
+    assert "Q1b: you counted" in q1 and "Q1c: you counted" in q1
+    assert q1.count("but not receiver code") == 2 and "(32 bytes)" not in q1
+    assert "Q1c: the same on all 3 instances you did not see" in q1
+    assert points(r, "ex07-q2-test") == 0  # (a) and (b) are observations: 0 points
     q2 = feedback(r, "ex07-q2-test")
-    assert "Q2a: not all of them" in q2 and "Q2b: right" in q2
+    assert "Q2a (no points): not all of them" in q2 and "Q2b (no points): right" in q2
     assert "the 486's cache is physically addressed: a switch flushes the TLB only" in q2
-    assert points(r, "ex07-q3-test") == 1
+    assert points(r, "ex07-q3-test") == 0
     q3 = feedback(r, "ex07-q3-test")
-    assert "Q3a: that is the gap as profiled: pass your change" in q3 and "Q3b: right" in q3
+    assert "Q3a (no points): that is the gap as profiled: pass your change" in q3
+    assert "Q3b (no points): right" in q3
     change = mcpi_instance(cases.STUDENT)
     why = cases.hidden_key(EX07, "ex07-q3-test")["why"]
     assert why == model_why(change)
@@ -306,6 +317,53 @@ def test_footprint_parts_add_up_to_the_models_footprint(kernel, line):
         parts = footprint_parts(machine, {"cache_line": line}, kernel)
         expected = workloads.ipc_footprint(machine, {machine: {"cache_line": line}}, kernel)
         assert sum(parts.values()) == expected and all(n % line == 0 for n in parts.values())
+
+
+def cold_lines(spans, L):
+    """Return the distinct lines of L bytes the spans cover (ex07 Q1's hand rule)."""
+    return len({n for _, a, size in spans for n in range(a // L, (a + size - 1) // L + 1)})
+
+
+def test_the_footprint_rule_is_the_models_on_every_machine_and_kernel():
+    for line in FOOTPRINT_LINE_SIZES:
+        for kernel in ("l3", "mach"):
+            spans = footprint_spans("i486", {"cache_line": line}, kernel)
+            model = workloads.ipc_footprint("i486", {"i486": {"cache_line": line}}, kernel)
+            assert cold_lines(spans, line) * line == model
+
+
+def footprint_bytes(spans, L):
+    """Return the bytes of cache the spans fill (ex07 Q1b's hand rule)."""
+    return cold_lines(spans, L) * L
+
+
+@pytest.mark.parametrize("student", ["alice", "bob", "carol", "dave"])
+def test_a_footprint_rule_right_only_on_the_students_own_spans_earns_nothing(student):
+    from mkteach.exercises.practice import check_ex07_q1_test as check
+
+    mine = footprint_instance(student)  # the hidden machines have another line size
+    assert all(footprint_instance(f"{student}-{n}", mine) != mine for n in range(20))
+    l3, mach = (workloads.ipc_footprint("i486", {"i486": mine}, k) for k in ("l3", "mach"))
+    lines = l3 // mine["cache_line"]  # the student's own answers, read from the model
+
+    assert check(student, footprint_lines=cold_lines, footprint_bytes=footprint_bytes).correct
+    constant = check(student, footprint_lines=lambda s, L: lines, footprint_bytes=lambda s, L: l3)
+    assert constant.points == 0 and "instances you did not see" in " ".join(constant.messages)
+    # a table of the student's two footprints, told apart by the number of spans
+    table = check(
+        student,
+        footprint_lines=cold_lines,
+        footprint_bytes=lambda spans, L: mach if len(spans) > 9 else l3,
+    )
+    assert table.points <= 1 + 0.5  # (a) 1, and at most a slip's half on one hidden machine
+    slip = check(  # the receiver's code left out, on every machine: half of (b) and of (c)
+        student,
+        footprint_lines=cold_lines,
+        footprint_bytes=lambda spans, L: footprint_bytes(
+            [span for span in spans if span[0] != "receiver_code"], L
+        ),
+    )
+    assert slip.points == 1 + 1 + 0.5 and "but not receiver code" in slip.messages[2]
 
 
 def test_conventional_parts_add_up_to_the_models_switch():

@@ -32,9 +32,11 @@ FOOTPRINT_PARTS = {
 }
 
 
-def footprint_instance(seed: int | str) -> dict[str, int]:
-    """Return the seeded 486 parameter override for the footprint question: a cache line size."""
-    return {"cache_line": instance(seed, "footprint").choice(FOOTPRINT_LINE_SIZES)}
+def footprint_instance(seed: int | str, unlike: dict[str, int] | None = None) -> dict[str, int]:
+    """Return the seeded 486 parameter override for the footprint question: a cache line size
+    (one other than `unlike`'s, another instance, when given: the hidden instances' machines)."""
+    other = [n for n in FOOTPRINT_LINE_SIZES if not unlike or n != unlike["cache_line"]]
+    return {"cache_line": instance(seed, "footprint").choice(other)}
 
 
 def footprint_spans(

@@ -470,69 +470,118 @@ def check_ex06_q2_test(
 
 
 def check_ex07_q1_test(
-    seed: int | str,
-    *,
-    footprint_lines: Any = None,
-    footprint_bytes: Any = None,
-    mach_bytes: Any = None,
+    seed: int | str, *, footprint_lines: Any = None, footprint_bytes: Any = None
 ) -> Any:
     """Return the grader's feedback on ex07-q1-test for these answers on instance `seed`."""
+    from mkteach import grading
     from ..exercises.ex07_memory_effects import (
         footprint_instance,
         footprint_parts,
         footprint_spans,
     )
-    from ..grading import check_hand_cost, check_value, seed_of
+    from ..grading import check_hand_cost, check_rule, hidden_seeds, seed_of
     from ..paper import workloads
 
+    # an instance is (machine, kernel): the student's own first, then machines the student does not
+    # see, with another line size and the other kernel's paths (the rule is the same for any spans)
     machine = footprint_instance(int_seed(seed))
-    line = machine["cache_line"]
-    touched = sum(size for _, _, size in footprint_spans("i486", machine, "l3"))
+    others = [
+        footprint_instance(s, unlike=machine) for s in hidden_seeds(int_seed(seed), "practice")
+    ]
+    l3_first = [(machine, "l3")] + [(m, "mach") for m in others]
+    mach_first = [(machine, "mach")] + [(m, "l3") for m in others]
 
-    def lines_without(*left_out):
-        parts = footprint_parts("i486", machine, "l3")  # bytes of lines per part, the model's cache
-        return sum(n for part, n in parts.items() if part not in left_out) // line
+    def shown(instance):
+        m, kernel = instance
+        return footprint_spans("i486", m, kernel), m["cache_line"]
+
+    def touched(instance):
+        return sum(size for _, _, size in footprint_spans("i486", *instance))
+
+    def lines_without(instance, *left_out):
+        m, kernel = instance
+        parts = footprint_parts("i486", m, kernel)  # bytes of lines per part, the model's cache
+        return sum(n for part, n in parts.items() if part not in left_out) // m["cache_line"]
 
     RAW = "you added the bytes the paths touch: a cold cache fills whole lines (the trap's two 8-byte "
     RAW += "descriptors take a line each)"
     REAL = "that is the footprint with the real 486's 16-byte lines: use your machine's line size"
-    feedback = check_value(
-        footprint_lines,
-        lambda: workloads.ipc_footprint("i486", {"i486": machine}, "l3") // line,
-        wrong=[
-            (-(-touched // line), RAW),
-            (lambda: workloads.ipc_footprint("i486", {"i486": machine}, "l3") // 16, REAL),
-            (
-                lambda: lines_without("trap_descriptors"),
-                "you left out the trap: the processor reads an IDT gate and a GDT entry on every "
-                "kernel entry",
-            ),
-            (
-                lambda: lines_without("receiver_code", "receiver_data", "receiver_TCB"),
-                "you left out the receiving side: the transfer path's code and the receiver's TCB",
-            ),
-        ],
-        title="Q1a",
-    )
-    feedback += check_hand_cost(
-        footprint_bytes,
-        lambda: footprint_parts("i486", machine, "l3"),
-        0.0,
-        wrong=[(touched, RAW), (lambda: workloads.ipc_footprint("i486", {"i486": {}}, "l3"), REAL)],
-        points=2,
-        unit="bytes",
-        title="Q1b",
-    )
-    feedback += check_value(
-        mach_bytes,
-        lambda: workloads.ipc_footprint("i486", {"i486": machine}, "mach"),
-        wrong=[
-            (
-                lambda: workloads.ipc_footprint("i486", {"i486": machine}, "l3"),
-                'that is the L3 footprint: run ipc_footprint with the kernel "mach"',
+
+    def lines_judge(instance, lines):
+        m, kernel = instance
+        line = m["cache_line"]
+        return grading.check_value(
+            lines,
+            lambda: workloads.ipc_footprint("i486", {"i486": m}, kernel) // line,
+            wrong=[
+                (-(-touched(instance) // line), RAW),
+                (lambda: workloads.ipc_footprint("i486", {"i486": {}}, kernel) // 16, REAL),
+                (
+                    lambda: lines_without(instance, "trap_descriptors"),
+                    "you left out the trap: the processor reads an IDT gate and a GDT entry on every "
+                    "kernel entry",
+                ),
+                (
+                    lambda: lines_without(
+                        instance, "receiver_code", "receiver_data", "receiver_TCB"
+                    ),
+                    "you left out the receiving side: the transfer path's code and the receiver's TCB",
+                ),
+            ],
+        )
+
+    def bytes_judge(instance, size):
+        m, kernel = instance
+        parts = footprint_parts("i486", m, kernel)  # bytes of lines per part, the model's cache
+        verdict = check_hand_cost(
+            size,
+            parts,
+            0.0,
+            wrong=[
+                (touched(instance), RAW),
+                (lambda: workloads.ipc_footprint("i486", {"i486": {}}, kernel), REAL),
+            ],
+            unit="bytes",
+        )
+        # partial credit only for a sum that leaves out a part or two: the footprints of the other
+        # line sizes and kernel are near this one's, or a few of its parts, by construction
+        left_out = (
+            verdict.messages[0].startswith("you counted ") and " but not " in verdict.messages[0]
+        )
+        if 0 < verdict.points < verdict.possible and float(size) < sum(parts.values()) / 2:
+            return grading.Feedback(
+                0, verdict.possible, (f"{verdict.messages[0]}: not half of it",)
             )
-        ],
+        if 0 < verdict.points < verdict.possible and not left_out:
+            return grading.Feedback(0, verdict.possible, verdict.messages)
+        return verdict
+
+    feedback = check_rule(
+        footprint_lines,
+        l3_first,
+        lines_judge,
+        shown,
+        points=1,
+        title="Q1a",
+        asked="def footprint_lines(spans, L): return the number of lines",
+    )
+    feedback += check_rule(
+        footprint_bytes,
+        l3_first,
+        bytes_judge,
+        shown,
+        points=2,
+        title="Q1b",
+        asked="def footprint_bytes(spans, L): return the bytes",
+    )
+    feedback += check_rule(
+        footprint_bytes,
+        mach_first,
+        bytes_judge,
+        shown,
+        points=1,
         title="Q1c",
+        asked="def footprint_bytes(spans, L): return the bytes, here of MACH_SPANS",
     )
     return feedback
 
@@ -572,7 +621,8 @@ def check_ex07_q2_test(
             ),
             (lambda: survivors("mach"), 'that is the count after the "mach" RPC'),
         ],
-        title="Q2a",
+        points=0,  # an observation: what the model prints
+        title="Q2a (no points)",
     )
     feedback += check_value(
         mach_survivors,
@@ -586,7 +636,8 @@ def check_ex07_q2_test(
             (data // 16, "run the Mach-style RPC: most of your lines are gone after it"),
             (lambda: survivors("l3"), 'that is the count after the "l3" RPC'),
         ],
-        title="Q2b",
+        points=0,  # an observation: what the model prints
+        title="Q2b (no points)",
     )
     feedback += check_choice(
         why_evicted,
@@ -601,6 +652,7 @@ def check_ex07_q2_test(
             "conflict": "the Mach-style lines fill nearly every set (count them with cache_owners): "
             "it is their number, not their placement",
         },
+        points=3,
         title="Q2c",
     )
     return feedback
@@ -642,7 +694,8 @@ def check_ex07_q3_test(
             ),
             (lambda: -split["gap"], "the gap is Mach-style minus L3-style: yours is negative"),
         ],
-        title="Q3a",
+        points=0,  # an observation: what the model prints
+        title="Q3a (no points)",
     )
     feedback += check_value(
         gap_holds,
@@ -654,10 +707,11 @@ def check_ex07_q3_test(
                 "capacity misses making at least half of it (the split's capacity_share)",
             )
         ],
-        title="Q3b",
+        points=0,  # an observation: what the model prints
+        title="Q3b (no points)",
     )
     feedback += check_choice(
-        why_gap, why, choices=MCPI_WHY, explain=mcpi_why_not(change, why), title="Q3c"
+        why_gap, why, choices=MCPI_WHY, explain=mcpi_why_not(change, why), points=3, title="Q3c"
     )
     return feedback
 
@@ -1151,7 +1205,7 @@ QUESTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "ex05-q2-test": (check_ex05_q2_test, ("colour_pager", "why_486")),
     "ex06-q1-test": (check_ex06_q1_test, ("ipc_large", "ipc_small")),
     "ex06-q2-test": (check_ex06_q2_test, ("extra_large", "extra_small", "why_small")),
-    "ex07-q1-test": (check_ex07_q1_test, ("footprint_lines", "footprint_bytes", "mach_bytes")),
+    "ex07-q1-test": (check_ex07_q1_test, ("footprint_lines", "footprint_bytes")),
     "ex07-q2-test": (check_ex07_q2_test, ("l3_survivors", "mach_survivors", "why_evicted")),
     "ex07-q3-test": (check_ex07_q3_test, ("new_gap", "gap_holds", "why_gap")),
     "ex08-q1-test": (check_ex08_q1_test, ("header_sets", "tcbs_collide", "conflict_free_share")),
