@@ -701,12 +701,22 @@ def check_ex08_q1_test(
             for task, number in (q["a"], q["b"])
         )
 
-    def judge_sets(q, value):
+    def model_sets(q):
         m = tcb_machine(q["align"])  # the Pentium, task-major ids
+        return tuple(header_set(m, *t) for t in (q["a"], q["b"]))
+
+    OWN = "that is the answer for your own TCBs: compute from the function's arguments (cache, "
+    OWN += "tcbs, align, a, b), not from ALIGN, THREAD_A or THREAD_B"
+
+    def own_answer(model):  # the right answer for the student's own TCBs (wrong elsewhere)
+        return [(lambda: model(tcb_q), OWN)]
+
+    def judge_sets(q, value):
         return check_value(
             tuple(value) if isinstance(value, list) else value,
-            lambda: tuple(header_set(m, *t) for t in (q["a"], q["b"])),
+            lambda: model_sets(q),
             wrong=[
+                *own_answer(model_sets),
                 (
                     lambda: by_formula(q, 16, 128),
                     "you used 16-byte lines (the 486's): the Pentium's are 32",
@@ -743,22 +753,23 @@ def check_ex08_q1_test(
             ],
         )
 
+    def model_share(q):
+        return workloads.tcb_conflict_free("pentium", {}, q["align"])
+
     def judge_share(q, value):
         groups = len({header_set(tcb_machine(q["align"]), 0, slot) for slot in range(64)})
         return check_value(
             value,
-            lambda: workloads.tcb_conflict_free("pentium", {}, q["align"]),
+            lambda: model_share(q),
             tolerance=0.005,
             wrong=[
+                *own_answer(model_share),
                 (
                     1 - 1 / groups,
                     "that is the chance for two TCBs drawn independently (the same one twice "
                     "allowed): count the pairs of two different TCBs",
                 ),
-                (
-                    lambda: 1 - workloads.tcb_conflict_free("pentium", {}, q["align"]),
-                    "that is the share of pairs that conflict",
-                ),
+                (lambda: 1 - model_share(q), "that is the share of pairs that conflict"),
             ],
         )
 
@@ -802,7 +813,6 @@ def check_ex08_q2_test(
         switch_variant,
     )
     from ..grading import (
-        check_cost,
         check_hand_cost,
         check_rule,
         check_value,
@@ -834,6 +844,15 @@ def check_ex08_q2_test(
         cycles = workloads.conventional_switch(machine, {machine: overrides}, pages)
         return cycles - sum(model_round_trip(machine, overrides).values())
 
+    OWN = "that is the answer for your own PAGES on the real processor: compute from the "
+    OWN += "function's arguments (p, pages), not from I486, PENTIUM or PAGES"
+
+    def own_answer(machine, model):  # the right answer for the student's own working set
+        return [(lambda: model(machine, {}, switch_pages), OWN)]
+
+    def model_conventional(machine, overrides, pages):
+        return sum(conventional_parts(machine, pages, overrides).values())
+
     def judge_conventional(case, value):
         machine, overrides, pages = case
         entry = profile(machine, **overrides).trap_enter_cycles
@@ -842,24 +861,36 @@ def check_ex08_q2_test(
             lambda: conventional_parts(machine, pages, overrides),
             0.0,
             wrong=[
+                *own_answer(machine, model_conventional),
                 (
-                    lambda: sum(conventional_parts(machine, pages, overrides).values()) + entry,
+                    lambda: model_conventional(*case) + entry,
                     "the switch happens inside the kernel: count what it adds (root load, the iret "
                     "back to user mode, the refill), not the kernel entry",
-                )
+                ),
             ],
         )
 
     def judge_round_trip(case, value):
         machine, overrides, _ = case
-        return check_cost(value, lambda: model_round_trip(machine, overrides), 0.0)
+        return check_hand_cost(
+            value,
+            lambda: model_round_trip(machine, overrides),
+            0.0,
+            wrong=[
+                (
+                    lambda: sum(model_round_trip("i486", {}).values()),
+                    "that is the 486's round trip: compute from the function's argument p, not from "
+                    "I486",
+                )
+            ],
+        )
 
     SIGN = "conventional minus round trip is negative when small spaces cost more: yours has "
     SIGN += "the other sign"
 
     def judge_saving(case, value):
         machine, overrides, pages = case
-        wrong = [(lambda: -model_saving(machine, overrides, pages), SIGN)]
+        wrong = [*own_answer(machine, model_saving), (lambda: -model_saving(*case), SIGN)]
         if machine == "pentium" and not overrides:
             wrong.append(
                 (
@@ -868,7 +899,7 @@ def check_ex08_q2_test(
                     "extra",
                 )
             )
-        return check_value(value, lambda: model_saving(machine, overrides, pages), wrong=wrong)
+        return check_value(value, lambda: model_saving(*case), wrong=wrong)
 
     feedback = check_rule(
         conventional,
@@ -928,12 +959,18 @@ def check_ex08_q3_test(
         return sum(tcbs_conflict(m, (q["task"], 0), (t, 0)) for t in others)
 
     SELF = "you counted your own task: count the other tasks only"
+    OWN = "that is the count for your own TASK and TASKS: compute from the function's arguments "
+    OWN += "(task, tasks)"
+
+    def own_answer(interleave):  # the right count for the student's own tasks (wrong elsewhere)
+        return [(lambda: model_conflicts(layout_q, interleave), OWN)]
 
     def judge_old(q, value):
         return check_value(
             value,
             lambda: model_conflicts(q, False),
             wrong=[
+                *own_answer(False),
                 (
                     lambda: model_conflicts(q, True),
                     "that is the count with the Pentium port's layout",
@@ -947,6 +984,7 @@ def check_ex08_q3_test(
             value,
             lambda: model_conflicts(q, True),
             wrong=[
+                *own_answer(True),
                 (
                     lambda: model_conflicts(q, False),
                     "that is the task-major count: in the new layout thread 0 of task t is slot t, "
