@@ -31,8 +31,15 @@ from mkteach.exercises.ex07_memory_effects import (
 from mkteach.exercises.ex08_non_portability import (
     TCB_ALIGNS,
     conventional_parts,
+    layout_instance,
+    layout_others,
+    switch_instance,
+    switch_others,
+    switch_params,
+    switch_variant,
     tcb_instance,
     tcb_machine,
+    tcb_others,
     tcbs_conflict,
 )
 from mkteach.exercises.ex09_related_systems import DESIGNS, SYSTEMS
@@ -48,6 +55,7 @@ from mkteach.exercises.ex10_conclusions import (
     unmoved_reason,
 )
 from mkteach.grading import check_hand_cost, grade
+from mkteach.hw.kernels import tcb_address
 from mkteach.paper import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,25 +99,47 @@ why_gap = WRONG_WHY
 EX08_WRONG = {
     # Q1: the 486's 16-byte lines; the chance with replacement
     "ex08-q1-answer": """
-from mkteach.exercises.ex08_non_portability import tcb_machine, tcbs_conflict
+def header_sets(cache, tcbs, align, a, b):  # the 486's 16-byte lines
+    return tuple((tcbs + (t * 16 + n) * align) // 16 % 128 for t, n in (a, b))
 
-header_sets = tuple((tcb_address(*t, ALIGN) // 16) % 128 for t in (THREAD_A, THREAD_B))
-tcbs_collide = tcbs_conflict(tcb_machine(ALIGN), THREAD_A, THREAD_B)
-conflict_free_share = 1 - ALIGN / 4096
+
+def tcbs_collide(cache, tcbs, align, a, b):
+    sets = cache["size"] // (cache["ways"] * cache["line"])
+    starts = [tcbs + (t * 16 + n) * align for t, n in (a, b)]
+    hot = [address for start in starts for address in (start, start + align - 32)]
+    return len({address // cache["line"] % sets for address in hot}) < 4
+
+
+def conflict_free_share(cache, align):  # two TCBs drawn independently
+    return 1 - align / (cache["size"] // cache["ways"])
 """,
     # Q2: the paper's formula without the root load; one direction; the saving's sign turned
     "ex08-q2-answer": """
-i486 = PROFILES["i486"]
-conventional_486 = i486.trap_exit_cycles + PAGES * i486.tlb_miss_cycles
-small_roundtrip_486 = i486.segment_switch_cycles + i486.small_space_extra_cycles
-saving_486 = 2 * small_roundtrip_486 - workloads.conventional_switch("i486", {}, PAGES)
-small = workloads.small_space_switches("pentium", {}, [1, 2, 1], {2})
-saving_pentium = workloads.conventional_switch("pentium", {}, PAGES) - sum(small.values())
+def conventional(p, pages):
+    return p["trap_exit_cycles"] + pages * p["tlb_miss_cycles"]
+
+
+def round_trip(p):
+    return p["segment_switch_cycles"] + p["small_space_extra_cycles"]
+
+
+def saving(p, pages):
+    return 2 * round_trip(p) - conventional(p, pages) - p["as_switch_cycles"]
 """,
-    # Q3: the new layout believed to behave like the old; ids believed to index a table
+    # Q3: the model asked from inside the function; the new layout believed to behave like the
+    # old; ids believed to index a table
     "ex08-q3-answer": """
-old_conflicts = TASKS - 1
-new_conflicts = TASKS - 1
+def old_conflicts(task, tasks):
+    from mkteach.exercises.ex08_non_portability import tcb_machine, tcbs_conflict
+
+    m = tcb_machine(1024)
+    return sum(tcbs_conflict(m, (task, 0), (t, 0)) for t in range(1, tasks + 1) if t != task)
+
+
+def new_conflicts(task, tasks):
+    return tasks - 1
+
+
 why_new_ids = "lookup"
 """,
 }
@@ -251,8 +281,10 @@ def test_ex08_wrong_answers_name_their_misconceptions(graded):
     assert points(r, "ex08-q1-test") == 1  # (a) 0 of 2, (b) 1, (c) 0
     q1 = feedback(r, "ex08-q1-test")
     assert "you used 16-byte lines (the 486's): the Pentium's are 32" in q1
-    assert "Q1b: right" in q1 and "drawn independently" in q1
-    assert points(r, "ex08-q2-test") == 1.75  # (a) 1 of 2, (b) 0.25, (c) 0 + 0.5
+    assert "Q1b: right | Q1b: the same on all 3 instances you did not see" in q1
+    assert "drawn independently" in q1
+    # a consistent slip keeps its partial credit on every instance: (a) 1 of 2, (b) 0.25
+    assert points(r, "ex08-q2-test") == 1.25
     q2 = feedback(r, "ex08-q2-test")
     assert (
         "you counted the trap (entering and leaving the kernel) and the TLB refill (TLB misses) "
@@ -260,10 +292,12 @@ def test_ex08_wrong_answers_name_their_misconceptions(graded):
     )
     assert "your value is half the model's" in q2
     assert "Q2c 486: conventional minus round trip is negative" in q2
-    assert "Q2c Pentium: right" in q2
-    assert points(r, "ex08-q3-test") == 1
+    assert "Q2c Pentium: conventional minus round trip is negative" in q2
+    assert points(r, "ex08-q3-test") == 0
     q3 = feedback(r, "ex08-q3-test")
-    assert "Q3a: right" in q3 and "Q3b: that is the task-major count" in q3
+    assert "Q3a: old_conflicts uses tcb_machine from mkteach.exercises.ex08_non_portability" in q3
+    assert "graded where the mkteach package cannot be imported" in q3
+    assert "Q3b: that is the task-major count" in q3
     assert "the id still encodes the TCB's address" in q3
 
 
@@ -386,6 +420,81 @@ def test_tcb_instances_conflict_about_half_the_time():
     conflicts = [tcbs_conflict(tcb_machine(q["align"]), q["a"], q["b"])
                  for q in map(tcb_instance, range(100))]  # fmt: skip
     assert 30 < sum(conflicts) < 70
+
+
+def test_ex08_hidden_tcbs_differ_from_the_students_in_alignment_and_verdict():
+    for seed in range(20):
+        mine = tcb_instance(seed)
+        assert tcb_instance(seed, mine["align"]) == mine  # fixing what was drawn changes nothing
+        verdict = tcbs_conflict(tcb_machine(mine["align"]), mine["a"], mine["b"])
+        others = tcb_others(mine, [seed + 100, seed + 200, seed + 300])
+        assert {q["align"] for q in others} == set(TCB_ALIGNS) - {mine["align"]}
+        assert all(tcbs_conflict(tcb_machine(q["align"]), q["a"], q["b"]) != verdict
+                   for q in others)  # fmt: skip
+
+
+def test_ex08_hidden_switches_have_other_working_sets_and_costs():
+    for seed in range(30):
+        pages = switch_instance(seed)
+        sizes = switch_others(pages, [seed + 1, seed + 2, seed + 3])
+        assert pages not in sizes and all(4 <= p <= 28 for p in sizes)
+        variant = switch_variant(seed)
+        assert set(variant) < set(switch_params("i486"))
+        assert switch_params("i486", variant) != switch_params("i486")
+        parts = conventional_parts("i486", pages, variant)
+        model = workloads.conventional_switch("i486", {"i486": variant}, pages)
+        assert sum(parts.values()) == model
+
+
+def test_ex08_hidden_layouts_have_other_task_counts():
+    for seed in range(20):
+        mine = layout_instance(seed)
+        assert layout_instance(seed, mine["tasks"]) == mine
+        others = layout_others(mine, [seed + 1, seed + 2, seed + 3])
+        assert len({q["tasks"] for q in others} | {mine["tasks"]}) == 4
+        assert all(1 <= q["task"] <= q["tasks"] for q in others)
+
+
+def test_ex08_a_function_right_only_on_the_students_instance_earns_nothing():
+    """Constant functions returning the student's own right values (what one call into the
+    package gives) earn no points on the converted parts; only the choice Q3c is left."""
+    from mkteach.exercises.practice import (
+        check_ex08_q1_test,
+        check_ex08_q2_test,
+        check_ex08_q3_test,
+    )
+    from mkteach.grading import seed_of
+
+    seed = seed_of(cases.STUDENT)
+    q = tcb_instance(seed)
+    m = tcb_machine(q["align"])
+    sets = tuple(m.dcache.set_index(tcb_address(t, n, q["align"])) for t, n in (q["a"], q["b"]))
+    collide = tcbs_conflict(m, q["a"], q["b"])
+    share = workloads.tcb_conflict_free("pentium", {}, q["align"])
+    right = check_ex08_q1_test(
+        seed,
+        header_sets=lambda *args: sets,
+        tcbs_collide=lambda *args: collide,
+        conflict_free_share=lambda *args: share,
+    )
+    assert right.points == 0 and right.messages.count("Q1a: right") == 1
+    pages = switch_instance(seed)
+    conventional = workloads.conventional_switch("i486", {}, pages)
+    trip = sum(workloads.small_space_switches("i486", {}, [1, 2, 1], {2}).values())
+    q2 = check_ex08_q2_test(
+        seed,
+        conventional=lambda p, n: conventional,
+        round_trip=lambda p: trip,
+        saving=lambda p, n: conventional - trip,
+    )
+    assert q2.points == 0 and "Q2a: right" in q2.messages[0]
+    q = layout_instance(seed)
+    old = tcb_machine(1024)
+    count = sum(tcbs_conflict(old, (q["task"], 0), (t, 0)) for t in range(1, q["tasks"] + 1))
+    q3 = check_ex08_q3_test(
+        seed, old_conflicts=lambda *a: count - 1, new_conflicts=lambda *a: 0, why_new_ids="sets"
+    )
+    assert q3.points == 1 and "Q3a: right" in q3.messages
 
 
 def test_claim_now_is_the_claims_table():

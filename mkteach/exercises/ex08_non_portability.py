@@ -4,7 +4,10 @@ address-space switches.
 Every instance is seeded (`seed_of(STUDENT)`). `tcbs_conflict`, `workloads.tcb_conflict_free`
 and `workloads.conventional_switch` are the checks the notebook itself tells students to run on
 their prediction; the sets of a TCB's hot lines (Q1a) are computed in the exercise's hidden test:
-no function here returns that graded answer (issue 20).
+no function here returns that graded answer (issue 20). The hand computations are answered as
+functions of what the set-up prints (`tcb_cache`, `switch_params`: plain dicts) and graded on
+the student's instance and on hidden ones (`tcb_others`, `switch_others`, `switch_variant`,
+`layout_others`), which differ from the student's where a constant could otherwise pass.
 """
 
 from __future__ import annotations
@@ -21,17 +24,39 @@ from mkteach.hw.profiles import profile
 TCB_ALIGNS = (512, 1024, 2048)
 
 
-def tcb_instance(seed: int | str) -> dict[str, Any]:
-    """Return the seeded TCB question: an alignment and two threads (task, number)."""
+def tcb_instance(
+    seed: int | str, align: int | None = None, collide: bool | None = None
+) -> dict[str, Any]:
+    """Return the seeded TCB question: an alignment and two threads (task, number); `align`
+    and `collide` fix the alignment and whether the two TCBs conflict (else the seed draws
+    them)."""
     rng = instance(seed, "tcb")
-    align = rng.choice(TCB_ALIGNS)
-    collide = rng.random() < 0.5  # half the instances conflict, whatever the alignment
+    drawn = rng.choice(TCB_ALIGNS)
+    align = drawn if align is None else align
+    drawn_collide = rng.random() < 0.5  # half the instances conflict, whatever the alignment
+    collide = drawn_collide if collide is None else collide
     m = tcb_machine(align)
     a = (rng.randint(1, 12), rng.randint(0, 15))
     while True:
         b = (rng.randint(1, 12), rng.randint(0, 15))
         if b != a and tcbs_conflict(m, a, b) == collide:
             return {"align": align, "a": a, "b": b}
+
+
+def tcb_others(mine: dict[str, Any], seeds: list[int]) -> list[dict[str, Any]]:
+    """Return the TCB questions of `seeds` made unlike `mine`: each at another alignment and
+    with the other verdict (conflicting where `mine` does not, and the other way round)."""
+    others = [a for a in TCB_ALIGNS if a != mine["align"]]
+    collide = tcbs_conflict(tcb_machine(mine["align"]), mine["a"], mine["b"])
+    return [
+        tcb_instance(seed, others[n % len(others)], not collide) for n, seed in enumerate(seeds)
+    ]
+
+
+def tcb_cache(machine: str = "pentium") -> dict[str, int]:
+    """Return the data cache of `machine` as a plain dict: size (bytes), ways, line (bytes)."""
+    p = profile(machine)
+    return {"size": p.cache_size, "ways": p.cache_assoc, "line": p.cache_line}
 
 
 def tcb_machine(align: int, interleave: bool = False, machine: str = "pentium") -> Machine:
@@ -53,9 +78,48 @@ def tcbs_conflict(m: Machine, a: tuple[int, int], b: tuple[int, int]) -> bool:
     return max(load.values()) > cache.assoc - 1
 
 
+SWITCH_PARAMS = (
+    "as_switch_cycles",
+    "trap_exit_cycles",
+    "tlb_miss_cycles",
+    "tlb_entries",
+    "segment_switch_cycles",
+    "small_space_extra_cycles",
+)
+SWITCH_PAGES = (4, 28)  # the fewest and most pages of a working set after a switch
+
+
 def switch_instance(seed: int | str) -> int:
     """Return the seeded number of pages the working set touches after a switch."""
-    return instance(seed, "switch").randint(4, 28)
+    return instance(seed, "switch").randint(*SWITCH_PAGES)
+
+
+def switch_others(pages: int, seeds: list[int]) -> list[int]:
+    """Return the working sets (pages) of `seeds`, each moved to the next size where it would
+    equal `pages`."""
+    low, high = SWITCH_PAGES
+    drawn = [switch_instance(seed) for seed in seeds]
+    return [p if p != pages else low + (p - low + 1) % (high - low + 1) for p in drawn]
+
+
+def switch_variant(seed: int | str) -> dict[str, int]:
+    """Return seeded switch costs of a processor the student does not see: overrides of a
+    profile's root load, iret, TLB miss, segment switch and small-space extra cycles."""
+    rng = instance(seed, "switch-variant")
+    return {
+        "as_switch_cycles": rng.randint(3, 20),
+        "trap_exit_cycles": rng.randint(20, 60),
+        "tlb_miss_cycles": rng.randint(5, 30),
+        "segment_switch_cycles": rng.randint(10, 50),
+        "small_space_extra_cycles": rng.randint(0, 200),
+    }
+
+
+def switch_params(machine: str, overrides: dict[str, Any] | None = None) -> dict[str, int]:
+    """Return the parameters of `machine` (with `overrides`) the switch question prints, as a
+    plain dict."""
+    p = profile(machine, **(overrides or {}))
+    return {name: getattr(p, name) for name in SWITCH_PARAMS}
 
 
 def conventional_parts(
@@ -76,11 +140,22 @@ def conventional_parts(
     return {c: got[c] for c in (Cause.AS_SWITCH, Cause.TRAP, Cause.TLB_MISS) if got.get(c)}
 
 
-def layout_instance(seed: int | str) -> dict[str, int]:
-    """Return the seeded thread-id layout question: a task and how many tasks there are."""
+LAYOUT_TASKS = (8, 12, 16, 20)
+
+
+def layout_instance(seed: int | str, tasks: int | None = None) -> dict[str, int]:
+    """Return the seeded thread-id layout question: a task and how many tasks there are
+    (`tasks` when given, else drawn by the seed)."""
     rng = instance(seed, "layout")
-    tasks = rng.choice((8, 12, 16, 20))
+    drawn = rng.choice(LAYOUT_TASKS)
+    tasks = drawn if tasks is None else tasks
     return {"task": rng.randint(1, tasks), "tasks": tasks}
+
+
+def layout_others(mine: dict[str, int], seeds: list[int]) -> list[dict[str, int]]:
+    """Return the layout questions of `seeds`, each with another number of tasks than `mine`."""
+    others = [t for t in LAYOUT_TASKS if t != mine["tasks"]]
+    return [layout_instance(seed, others[n % len(others)]) for n, seed in enumerate(seeds)]
 
 
 TCB_LAYOUT_WHY = {

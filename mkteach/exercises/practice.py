@@ -724,150 +724,264 @@ def check_ex08_q1_test(
     conflict_free_share: Any = None,
 ) -> Any:
     """Return the grader's feedback on ex08-q1-test for these answers on instance `seed`."""
-    from ..exercises.ex08_non_portability import tcb_instance, tcb_machine, tcbs_conflict
-    from ..grading import check_value, seed_of
-    from ..hw.kernels import HOT_TCB, tcb_address
+    from ..exercises.ex08_non_portability import (
+        tcb_cache,
+        tcb_instance,
+        tcb_machine,
+        tcb_others,
+        tcbs_conflict,
+    )
+    from ..grading import check_rule, check_value, hidden_seeds, seed_of
+    from ..hw.kernels import HOT_TCB, TCBS, tcb_address
     from ..kernel.ids import ThreadId
     from ..paper import workloads
 
-    q = tcb_instance(int_seed(seed))
-    m = tcb_machine(q["align"])  # the Pentium, task-major ids
-    threads = (q["a"], q["b"])
+    # the student's TCBs first, then TCBs the student does not see: at the other alignments, and
+    # conflicting where the student's do not (or the other way round)
+    tcb_q = tcb_instance(int_seed(seed))
+    tcb_qs = [tcb_q, *tcb_others(tcb_q, hidden_seeds(int_seed(seed), "practice"))]
+    pentium_cache = tcb_cache("pentium")
 
-    def header_set(task, number):  # the model's cache: the set of the TCB header's line
+    def tcb_shown(q):  # what the set-up prints: the cache, TCBS, the alignment, the two threads
+        return pentium_cache, TCBS, q["align"], q["a"], q["b"]
+
+    def header_set(m, task, number):  # the model's cache: the set of the TCB header's line
         address, size = m.tcb_spans(ThreadId(task, number, 0), HOT_TCB)[0]
         return m.dcache.set_index(m.dcache.lines_of(address, size)[0])
 
-    def by_formula(line, sets, interleave=False):
+    def by_formula(q, line, sets, interleave=False):
         return tuple(
             (tcb_address(task, number, q["align"], interleave) // line) % sets
-            for task, number in threads
+            for task, number in (q["a"], q["b"])
         )
 
-    answer = tuple(header_sets) if isinstance(header_sets, list) else header_sets
-    feedback = check_value(
-        answer,
-        lambda: tuple(header_set(*t) for t in threads),
-        wrong=[
-            (
-                lambda: by_formula(16, 128),
-                "you used 16-byte lines (the 486's): the Pentium's are 32",
-            ),
-            (
-                lambda: by_formula(32, 256),
-                "8 KB in 2 ways of 32-byte lines is 8192 // (2 * 32) = 128 sets, not 256",
-            ),
-            (
-                lambda: by_formula(32, 2**40),
-                "that is the line number: the set is the line number modulo the number of sets",
-            ),
-            (
-                lambda: by_formula(32, 128, interleave=True),
-                "that is the Pentium port's thread-id layout: here slot = task * 16 + number",
-            ),
-        ],
+    def model_sets(q):
+        m = tcb_machine(q["align"])  # the Pentium, task-major ids
+        return tuple(header_set(m, *t) for t in (q["a"], q["b"]))
+
+    OWN = "that is the answer for your own TCBs: compute from the function's arguments (cache, "
+    OWN += "tcbs, align, a, b), not from ALIGN, THREAD_A or THREAD_B"
+
+    def own_answer(model):  # the right answer for the student's own TCBs (wrong elsewhere)
+        return [(lambda: model(tcb_q), OWN)]
+
+    def judge_sets(q, value):
+        return check_value(
+            tuple(value) if isinstance(value, list) else value,
+            lambda: model_sets(q),
+            wrong=[
+                *own_answer(model_sets),
+                (
+                    lambda: by_formula(q, 16, 128),
+                    "you used 16-byte lines (the 486's): the Pentium's are 32",
+                ),
+                (
+                    lambda: by_formula(q, 32, 256),
+                    "8 KB in 2 ways of 32-byte lines is 8192 // (2 * 32) = 128 sets, not 256",
+                ),
+                (
+                    lambda: by_formula(q, 32, 2**40),
+                    "that is the line number: the set is the line number modulo the number of sets",
+                ),
+                (
+                    lambda: by_formula(q, 32, 128, interleave=True),
+                    "that is the Pentium port's thread-id layout: here slot = task * 16 + number",
+                ),
+            ],
+        )
+
+    def judge_collide(q, value):
+        collide = tcbs_conflict(tcb_machine(q["align"]), q["a"], q["b"])
+        return check_value(
+            value,
+            collide,
+            wrong=[
+                (
+                    not collide,
+                    "two hot lines in one set take both of its ways and leave none for the rest of "
+                    "the IPC path: that is a conflict"
+                    if collide
+                    else "no set gets two of their hot lines (compare all four sets, headers and "
+                    "stack tops): each set keeps a way free",
+                )
+            ],
+        )
+
+    def model_share(q):
+        return workloads.tcb_conflict_free("pentium", {}, q["align"])
+
+    def judge_share(q, value):
+        groups = len({header_set(tcb_machine(q["align"]), 0, slot) for slot in range(64)})
+        return check_value(
+            value,
+            lambda: model_share(q),
+            tolerance=0.005,
+            wrong=[
+                *own_answer(model_share),
+                (
+                    1 - 1 / groups,
+                    "that is the chance for two TCBs drawn independently (the same one twice "
+                    "allowed): count the pairs of two different TCBs",
+                ),
+                (lambda: 1 - model_share(q), "that is the share of pairs that conflict"),
+            ],
+        )
+
+    feedback = check_rule(
+        header_sets,
+        tcb_qs,
+        judge_sets,
+        tcb_shown,
         points=2,
         title="Q1a",
+        asked="def header_sets(cache, tcbs, align, a, b): return (set_a, set_b)",
     )
-    collide = tcbs_conflict(m, *threads)
-    feedback += check_value(
+    feedback += check_rule(
         tcbs_collide,
-        lambda: tcbs_conflict(m, *threads),
-        wrong=[
-            (
-                not collide,
-                "two hot lines in one set take both of its ways and leave none for the rest of the "
-                "IPC path: that is a conflict"
-                if collide
-                else "no set gets two of their hot lines (compare all four sets, headers and stack "
-                "tops): each set keeps a way free",
-            )
-        ],
+        tcb_qs,
+        judge_collide,
+        tcb_shown,
         title="Q1b",
+        asked="def tcbs_collide(cache, tcbs, align, a, b): return True or False",
     )
-    groups = len({header_set(0, slot) for slot in range(64)})
-    feedback += check_value(
+    feedback += check_rule(
         conflict_free_share,
-        lambda: workloads.tcb_conflict_free("pentium", {}, q["align"]),
-        tolerance=0.005,
-        wrong=[
-            (
-                1 - 1 / groups,
-                "that is the chance for two TCBs drawn independently (the same one twice allowed): "
-                "count the pairs of two different TCBs",
-            ),
-            (
-                lambda: 1 - workloads.tcb_conflict_free("pentium", {}, q["align"]),
-                "that is the share of pairs that conflict",
-            ),
-        ],
+        tcb_qs,
+        judge_share,
+        lambda q: (pentium_cache, q["align"]),
         title="Q1c",
+        asked="def conflict_free_share(cache, align): return the share",
     )
     return feedback
 
 
 def check_ex08_q2_test(
-    seed: int | str,
-    *,
-    conventional_486: Any = None,
-    small_roundtrip_486: Any = None,
-    saving_486: Any = None,
-    saving_pentium: Any = None,
+    seed: int | str, *, conventional: Any = None, round_trip: Any = None, saving: Any = None
 ) -> Any:
     """Return the grader's feedback on ex08-q2-test for these answers on instance `seed`."""
-    from ..exercises.ex08_non_portability import conventional_parts, switch_instance
-    from ..grading import check_cost, check_hand_cost, check_value, seed_of
-    from ..hw.profiles import PROFILES
+    from ..exercises.ex08_non_portability import (
+        conventional_parts,
+        switch_instance,
+        switch_others,
+        switch_params,
+        switch_variant,
+    )
+    from ..grading import (
+        check_hand_cost,
+        check_rule,
+        check_value,
+        hidden_seeds,
+        seed_of,
+    )
+    from ..hw.profiles import profile
     from ..paper import workloads
 
-    pages = switch_instance(int_seed(seed))
+    # a case is (machine, overrides of its costs, pages): the student's working set on the real
+    # processor first, then processors with other costs and working sets the student does not see
+    switch_pages = switch_instance(int_seed(seed))
+    switch_hidden = hidden_seeds(int_seed(seed), "practice")
+    switch_variants = [switch_variant(s) for s in switch_hidden]
+    switch_sizes = switch_others(switch_pages, switch_hidden)
 
-    def small(machine):
-        return workloads.small_space_switches(machine, {}, [1, 2, 1], {2})
+    def switch_cases(machine):
+        hidden = [(machine, v, p) for v, p in zip(switch_variants, switch_sizes, strict=True)]
+        return [(machine, {}, switch_pages), *hidden]
 
-    def saving(machine):
-        return workloads.conventional_switch(machine, {}, pages) - sum(small(machine).values())
+    def switch_shown(case):  # what the set-up prints: the processor's dict, and the pages
+        machine, overrides, pages = case
+        return switch_params(machine, overrides), pages
+
+    def model_round_trip(machine, overrides):
+        return workloads.small_space_switches(machine, {machine: overrides}, [1, 2, 1], {2})
+
+    def model_saving(machine, overrides, pages):
+        cycles = workloads.conventional_switch(machine, {machine: overrides}, pages)
+        return cycles - sum(model_round_trip(machine, overrides).values())
+
+    OWN = "that is the answer for your own PAGES on the real processor: compute from the "
+    OWN += "function's arguments (p, pages), not from I486, PENTIUM or PAGES"
+
+    def own_answer(machine, model):  # the right answer for the student's own working set
+        return [(lambda: model(machine, {}, switch_pages), OWN)]
+
+    def model_conventional(machine, overrides, pages):
+        return sum(conventional_parts(machine, pages, overrides).values())
+
+    def judge_conventional(case, value):
+        machine, overrides, pages = case
+        entry = profile(machine, **overrides).trap_enter_cycles
+        return check_hand_cost(
+            value,
+            lambda: conventional_parts(machine, pages, overrides),
+            0.0,
+            wrong=[
+                *own_answer(machine, model_conventional),
+                (
+                    lambda: model_conventional(*case) + entry,
+                    "the switch happens inside the kernel: count what it adds (root load, the iret "
+                    "back to user mode, the refill), not the kernel entry",
+                ),
+            ],
+        )
+
+    def judge_round_trip(case, value):
+        machine, overrides, _ = case
+        return check_hand_cost(
+            value,
+            lambda: model_round_trip(machine, overrides),
+            0.0,
+            wrong=[
+                (
+                    lambda: sum(model_round_trip("i486", {}).values()),
+                    "that is the 486's round trip: compute from the function's argument p, not from "
+                    "I486",
+                )
+            ],
+        )
 
     SIGN = "conventional minus round trip is negative when small spaces cost more: yours has "
     SIGN += "the other sign"
-    feedback = check_hand_cost(
-        conventional_486,
-        lambda: conventional_parts("i486", pages),
-        0.0,
-        wrong=[
-            (
-                lambda: (
-                    workloads.conventional_switch("i486", {}, pages)
-                    + PROFILES["i486"].trap_enter_cycles
-                ),
-                "the switch happens inside the kernel: count what it adds (root load, the iret back "
-                "to user mode, the refill), not the kernel entry",
+
+    def judge_saving(case, value):
+        machine, overrides, pages = case
+        wrong = [*own_answer(machine, model_saving), (lambda: -model_saving(*case), SIGN)]
+        if machine == "pentium" and not overrides:
+            wrong.append(
+                (
+                    lambda: model_saving("i486", {}, pages),
+                    "that is the 486's saving: the Pentium's segment switch costs 15 cycles with no "
+                    "extra",
+                )
             )
-        ],
+        return check_value(value, lambda: model_saving(*case), wrong=wrong)
+
+    feedback = check_rule(
+        conventional,
+        switch_cases("i486"),
+        judge_conventional,
+        switch_shown,
         points=2,
         title="Q2a",
+        asked="def conventional(p, pages): return the cycles",
     )
-    feedback += check_cost(small_roundtrip_486, lambda: small("i486"), 0.0, title="Q2b")
-    feedback += check_value(
-        saving_486,
-        lambda: saving("i486"),
-        wrong=[(lambda: -saving("i486"), SIGN)],
-        points=0.5,
-        title="Q2c 486",
+    feedback += check_rule(
+        round_trip,
+        [("i486", {}, switch_pages), ("pentium", {}, switch_pages), *switch_cases("i486")[1:]],
+        judge_round_trip,
+        lambda case: switch_params(case[0], case[1]),
+        title="Q2b",
+        asked="def round_trip(p): return the cycles",
     )
-    feedback += check_value(
-        saving_pentium,
-        lambda: saving("pentium"),
-        wrong=[
-            (lambda: -saving("pentium"), SIGN),
-            (
-                lambda: saving("i486"),
-                "that is the 486's saving: the Pentium's segment switch costs 15 cycles with no extra",
-            ),
-        ],
-        points=0.5,
-        title="Q2c Pentium",
-    )
+    for machine, name in (("i486", "486"), ("pentium", "Pentium")):
+        feedback += check_rule(
+            saving,
+            switch_cases(machine),
+            judge_saving,
+            switch_shown,
+            points=0.5,
+            title=f"Q2c {name}",
+            asked="def saving(p, pages): return conventional minus round trip",
+        )
     return feedback
 
 
@@ -883,40 +997,75 @@ def check_ex08_q3_test(
         TCB_LAYOUT_WHY,
         TCB_LAYOUT_WHY_NOT,
         layout_instance,
+        layout_others,
         tcb_machine,
         tcbs_conflict,
     )
-    from ..grading import check_choice, check_value, seed_of
+    from ..grading import check_choice, check_rule, check_value, hidden_seeds, seed_of
 
-    q = layout_instance(int_seed(seed))
+    # the student's tasks first, then task counts the student does not see
+    layout_q = layout_instance(int_seed(seed))
+    layout_qs = [layout_q, *layout_others(layout_q, hidden_seeds(int_seed(seed), "practice"))]
 
-    def conflicts(interleave):
+    def model_conflicts(q, interleave):
         m = tcb_machine(1024, interleave)
         others = [t for t in range(1, q["tasks"] + 1) if t != q["task"]]
         return sum(tcbs_conflict(m, (q["task"], 0), (t, 0)) for t in others)
 
     SELF = "you counted your own task: count the other tasks only"
-    feedback = check_value(
+    OWN = "that is the count for your own TASK and TASKS: compute from the function's arguments "
+    OWN += "(task, tasks)"
+
+    def own_answer(interleave):  # the right count for the student's own tasks (wrong elsewhere)
+        return [(lambda: model_conflicts(layout_q, interleave), OWN)]
+
+    def judge_old(q, value):
+        return check_value(
+            value,
+            lambda: model_conflicts(q, False),
+            wrong=[
+                *own_answer(False),
+                (
+                    lambda: model_conflicts(q, True),
+                    "that is the count with the Pentium port's layout",
+                ),
+                (lambda: model_conflicts(q, False) + 1, SELF),
+            ],
+        )
+
+    def judge_new(q, value):
+        return check_value(
+            value,
+            lambda: model_conflicts(q, True),
+            wrong=[
+                *own_answer(True),
+                (
+                    lambda: model_conflicts(q, False),
+                    "that is the task-major count: in the new layout thread 0 of task t is slot t, "
+                    "1 KB from task t + 1",
+                ),
+                (lambda: model_conflicts(q, True) + 1, SELF),
+            ],
+        )
+
+    def layout_shown(q):  # what the set-up prints: the task and how many tasks there are
+        return q["task"], q["tasks"]
+
+    feedback = check_rule(
         old_conflicts,
-        lambda: conflicts(False),
-        wrong=[
-            (lambda: conflicts(True), "that is the count with the Pentium port's layout"),
-            (lambda: conflicts(False) + 1, SELF),
-        ],
+        layout_qs,
+        judge_old,
+        layout_shown,
         title="Q3a",
+        asked="def old_conflicts(task, tasks): return the count",
     )
-    feedback += check_value(
+    feedback += check_rule(
         new_conflicts,
-        lambda: conflicts(True),
-        wrong=[
-            (
-                lambda: conflicts(False),
-                "that is the task-major count: in the new layout thread 0 of task t is slot t, "
-                "1 KB from task t + 1",
-            ),
-            (lambda: conflicts(True) + 1, SELF),
-        ],
+        layout_qs,
+        judge_new,
+        layout_shown,
         title="Q3b",
+        asked="def new_conflicts(task, tasks): return the count",
     )
     feedback += check_choice(
         why_new_ids, "sets", choices=TCB_LAYOUT_WHY, explain=TCB_LAYOUT_WHY_NOT, title="Q3c"
@@ -1209,10 +1358,7 @@ QUESTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "ex07-q2-test": (check_ex07_q2_test, ("l3_survivors", "mach_survivors", "why_evicted")),
     "ex07-q3-test": (check_ex07_q3_test, ("new_gap", "gap_holds", "why_gap")),
     "ex08-q1-test": (check_ex08_q1_test, ("header_sets", "tcbs_collide", "conflict_free_share")),
-    "ex08-q2-test": (
-        check_ex08_q2_test,
-        ("conventional_486", "small_roundtrip_486", "saving_486", "saving_pentium"),
-    ),
+    "ex08-q2-test": (check_ex08_q2_test, ("conventional", "round_trip", "saving")),
     "ex08-q3-test": (check_ex08_q3_test, ("old_conflicts", "new_conflicts", "why_new_ids")),
     "ex09-q1-test": (check_ex09_q1_test, ("r2000_ipc", "times_exokernel", "converted")),
     "ex09-q2-test": (check_ex09_q2_test, ("choices_made",)),
