@@ -118,11 +118,22 @@ def ex04_priority():
 def ex05_wrong():
     """Q1: the flush removes only what was mapped directly from the flushed page; Q2: a pager
     that ignores colours, and a virtually indexed 486 cache."""
-    tree = X.stacked_belief(SEED, "flush_direct_only")
     nb = cases.answered(EX05)
-    cases.answer(nb, "ex05-q1-answer", source(predicted=tree))
+    cases.answer(nb, "ex05-q1-answer", EX05_FLUSH_DIRECT_ONLY)
     cases.answer(nb, "ex05-q2a-answer", COLOUR_BLIND_PAGER)
     return cases.answer(nb, "ex05-q2b-answer", source(why_486="virtual"))
+
+
+EX05_FLUSH_DIRECT_ONLY = """
+def predicted(stacked):  # the flush removes only what was mapped from the flushed page itself
+    tree = {}
+    for page, own in zip(stacked["reads"], stacked["free"]):
+        tree[("Memory", own)] = ("sigma0", own)
+        tree[("Files", FILE_BASE + page)] = ("Memory", own)
+        tree[("App", page)] = ("Files", FILE_BASE + page)
+    flushed = ("Memory", stacked["free"][stacked["flush_read"]])
+    return {key: parent for key, parent in tree.items() if parent != flushed}
+"""
 
 
 COLOUR_BLIND_PAGER = """
@@ -141,16 +152,9 @@ def ex06_wrong():
     """Q1: no TLB refill between large spaces, a refill kept for the small space; Q2: the
     client refills twice per call, a small server still flushes, small spaces are cheaper to
     refill."""
-    f = X.switch_facts("pentium", X.switch_machine(SEED))
-    pages = X.working_set(SEED)
     nb = cases.answered(EX06)
     cases.answer(nb, "ex06-q1-answer", EX06_WRONG_RULES)
-    m = f["tlb_miss_cycles"]
-    return cases.answer(
-        nb,
-        "ex06-q2-answer",
-        source(extra_large=2 * pages * m, extra_small=pages * m, why_small="fewer"),
-    )
+    return cases.answer(nb, "ex06-q2-answer", EX06_WRONG_PASS + source(why_small="fewer"))
 
 
 EX06_WRONG_RULES = """
@@ -166,6 +170,17 @@ def ipc_large(facts):  # forgets the TLB refill after the flush
 def ipc_small(facts):  # keeps a refill the small space does not pay
     small = facts["segment_switch_cycles"] + facts["small_space_extra_cycles"]
     return path(facts) + small + facts["tlb_pages"] * facts["tlb_miss_cycles"]
+"""
+
+EX06_WRONG_PASS = """
+def extra_large(facts, n):  # the TLB is flushed at both switches: two refills per call
+    return 2 * n * facts["tlb_miss_cycles"]
+
+
+def extra_small(facts, n):  # a small server still flushes the TLB
+    return n * facts["tlb_miss_cycles"]
+
+
 """
 
 

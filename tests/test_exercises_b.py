@@ -190,7 +190,15 @@ after = {c.id: c for c in paper.claims(machine_overrides={"i486": {PARAM: VALUE}
 changed = {i for i in before if after[i].model != before[i].model}
 broken = {i for i in changed if before[i].holds and not after[i].holds}
 broken.add("ipc.short.l3.i486")  # it moves, but stays within its tolerance
-change_by = after[TARGET].model
+
+
+def change_by(param, old, value, claim):  # old minus new: the sign turned round
+    misses = {
+        "as_switch.i486.conventional_full": 28,
+        "as_switch.i486.conventional_half": 14,
+        "ipc.short.l3.i486": TLB_PAGES,
+    }
+    return (misses.get(claim, 0) if param == "tlb_miss_cycles" else 1) * (old - value)
 """,
 }
 
@@ -321,14 +329,14 @@ def test_ex09_wrong_answers_name_their_misconceptions(graded):
 @pytest.mark.slow
 def test_ex10_wrong_answers_name_their_misconceptions(graded):
     r = graded[EX10]
-    assert points(r, "ex10-q1-test") == 1  # (a) half of 2: one wrong pick, (b) 0
+    assert points(r, "ex10-q1-test") == 1.5  # (a) half of 3: one wrong pick; (b) not graded
     q = claim_instance(cases.STUDENT)
     before = claim_now(q["claim"]).model
     right = {k for k, (o, _) in CLAIM_CHANGES.items() if claim_now(q["claim"], o).model != before}
     extra = sorted(k for k in CLAIM_CHANGES if k not in right and k.startswith("i486"))[0]
     q1 = feedback(r, "ex10-q1-test")
     assert f"Q1a: {unmoved_reason(q['claim'], *change_target(extra))}" in q1
-    assert "Q1b: " in q1 and "Q1b: right" not in q1
+    assert "Q1b (not graded): " in q1 and "Q1b (not graded): right" not in q1
     q = direction_instance(cases.STUDENT)
     after = claim_now("ipc.short.l3.i486", {"i486": {q["param"]: q["value"]}})
     assert after.holds and after.model != claim_now("ipc.short.l3.i486").model
@@ -338,7 +346,7 @@ def test_ex10_wrong_answers_name_their_misconceptions(graded):
     q2 = feedback(r, "ex10-q2-test")
     assert "Q2a: right" in q2
     assert "moves, but its new value" in q2 and "is still within its tolerance" in q2
-    assert "Q2c: that is the new value: the question asks for new minus old" in q2
+    assert "Q2c: new minus old: yours has the other sign" in q2
 
 
 # -- the instances and measurements behind the exercises ------------------------------------

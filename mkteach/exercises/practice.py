@@ -340,10 +340,19 @@ def check_ex04_q3_test(
 
 def check_ex05_q1_test(seed: int | str, *, predicted: Any = None) -> Any:
     """Return the grader's feedback on ex05-q1-test for these answers on instance `seed`."""
-    from ..exercises.ex05_flexibility import check_stacked_tree
-    from ..grading import seed_of
+    from ..exercises.ex05_flexibility import check_stacked_tree, stacked_instance
+    from ..grading import check_rule, hidden_seeds, seed_of
 
-    feedback = check_stacked_tree(predicted, int_seed(seed), points=3, title="Q1 tree")
+    # the student's run first, then runs the student does not see
+    feedback = check_rule(
+        predicted,
+        [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")],
+        lambda seed, tree: check_stacked_tree(tree, seed),
+        stacked_instance,
+        points=3,
+        title="Q1 tree",
+        asked="def predicted(stacked): return {(space, page): parent}",
+    )
     return feedback
 
 
@@ -419,14 +428,17 @@ def check_ex06_q2_test(
         SMALL_WHY,
         pass_beliefs,
         small_pass_beliefs,
+        switch_facts,
         switch_machine,
         working_set,
     )
-    from ..grading import check_choice, check_value, seed_of
+    from ..grading import check_choice, check_rule, check_value, hidden_seeds, seed_of
     from ..programs import echo_server
     from ..system import System
 
-    machine, pages = switch_machine(int_seed(seed)), working_set(int_seed(seed))
+    # (machine, n): the student's first, then ones the student does not see
+    seeds = [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+    instances = [(switch_machine(s), working_set(s)) for s in seeds]
 
     def pass_client(t, server, rounds, n):
         for i in range(rounds):  # load one word of each page, then call the server (or not)
@@ -435,7 +447,7 @@ def check_ex06_q2_test(
             if server is not None:
                 yield t.call(server, words=(i, 0))
 
-    def last_pass_tlb(small, alone):
+    def last_pass_tlb(machine, pages, small, alone):
         s = System(machine="pentium", frames=128, overrides=machine)
         server_space, client_space = s.create_space("server", small=small), s.create_space("client")
         for page in range(pages):
@@ -448,20 +460,33 @@ def check_ex06_q2_test(
         loads = [e for e in s.trace if e.kind == "load"][-pages:]  # the client's last pass
         return sum(dict(e.costs).get("tlb_miss", 0) for e in loads)
 
-    def extra(small):  # the last pass with the calls minus the same pass with the client alone
-        return last_pass_tlb(small, alone=False) - last_pass_tlb(small, alone=True)
+    def extra(machine, pages, small):  # the last pass with the calls minus the client alone
+        with_calls = last_pass_tlb(machine, pages, small, alone=False)
+        return with_calls - last_pass_tlb(machine, pages, small, alone=True)
 
-    feedback = check_value(
+    def shown(instance):  # what the functions get: Q1's facts of the machine, and n
+        machine, pages = instance
+        return switch_facts("pentium", machine), pages
+
+    feedback = check_rule(
         extra_large,
-        lambda: extra(small=False),
-        wrong=pass_beliefs(machine, pages),
+        instances,
+        lambda i, cycles: check_value(
+            cycles, lambda: extra(*i, small=False), wrong=pass_beliefs(*i)
+        ),
+        shown,
         title="Q2a",
+        asked="def extra_large(facts, n): return the cycles",
     )
-    feedback += check_value(
+    feedback += check_rule(
         extra_small,
-        lambda: extra(small=True),
-        wrong=small_pass_beliefs(machine, pages),
+        instances,
+        lambda i, cycles: check_value(
+            cycles, lambda: extra(*i, small=True), wrong=small_pass_beliefs(*i)
+        ),
+        shown,
         title="Q2b",
+        asked="def extra_small(facts, n): return the cycles",
     )
     feedback += check_choice(
         why_small, "segments", choices=SMALL_WHY, explain=SMALL_EXPLAIN, title="Q2c"
@@ -1260,11 +1285,11 @@ def check_ex10_q1_test(seed: int | str, *, moves: Any = None, holds_after: Any =
         moving,
         choices=CLAIM_CHANGES,
         explain={key: unmoved_reason(claim, *change_target(key)) for key in CLAIM_CHANGES},
-        points=2,
+        points=3,
         title="Q1a",
     )
     after = claim_now(claim, CLAIM_CHANGES[q["change"]][0])
-    feedback += check_value(
+    feedback += check_value(  # an observation: one call into the model, so no points
         holds_after,
         lambda: claim_now(claim, CLAIM_CHANGES[q["change"]][0]).holds,
         wrong=[
@@ -1276,7 +1301,8 @@ def check_ex10_q1_test(seed: int | str, *, moves: Any = None, holds_after: Any =
                 else "that change does not move this claim's value (see (a)): it holds as before",
             )
         ],
-        title="Q1b",
+        points=0,
+        title="Q1b (not graded)",
     )
     return feedback
 
@@ -1286,8 +1312,8 @@ def check_ex10_q2_test(
 ) -> Any:
     """Return the grader's feedback on ex10-q2-test for these answers on instance `seed`."""
     from mkteach import paper
-    from ..exercises.ex10_conclusions import direction_instance, unmoved_reason
-    from ..grading import check_choice, check_value, seed_of
+    from ..exercises.ex10_conclusions import claim_now, direction_instance, unmoved_reason
+    from ..grading import check_choice, check_rule, check_value, hidden_seeds, seed_of
     from ..hw.profiles import PROFILES
 
     q = direction_instance(int_seed(seed))
@@ -1317,24 +1343,42 @@ def check_ex10_q2_test(
         explain={i: why_not_broken(i) for i in ids},
         title="Q2b",
     )
-    target = q["claim"]
-    feedback += check_value(
+
+    def arguments(d):  # what change_by gets: the parameter, its old and new value, the claim
+        return d["param"], getattr(PROFILES["i486"], d["param"]), d["value"], d["claim"]
+
+    def judge_change(d, answer):
+        param, old, value, claim = arguments(d)
+        new, was = claim_now(claim, {"i486": {param: value}}).model, claim_now(claim).model
+        return check_value(
+            answer,
+            new - was,
+            tolerance=0.001,
+            wrong=[
+                (new, "that is the new value: the question asks for new minus old"),
+                (
+                    was - new,
+                    "new minus old: yours has the other sign (a dearer part makes it grow)",
+                ),
+                (
+                    value - old,
+                    "that is the change of one miss (or one exit): count how many the claim's "
+                    "workload takes",
+                ),
+            ],
+        )
+
+    # the student's change first, then changes the student does not see
+    directions = [
+        direction_instance(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+    ]
+    feedback += check_rule(
         change_by,
-        lambda: now[target].model - then[target].model,
-        tolerance=0.001,
-        wrong=[
-            (now[target].model, "that is the new value: the question asks for new minus old"),
-            (
-                then[target].model - now[target].model,
-                "new minus old: yours has the other sign (a dearer part makes the claim grow)",
-            ),
-            (
-                q["value"] - getattr(PROFILES["i486"], q["param"]),
-                "that is the change of one miss (or one exit): count how many the claim's workload "
-                "takes",
-            ),
-        ],
+        directions,
+        judge_change,
+        arguments,
         title="Q2c",
+        asked="def change_by(param, old, value, claim): return new minus old",
     )
     return feedback
 
