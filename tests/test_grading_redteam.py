@@ -464,6 +464,102 @@ def ipc_small(facts):
     return sum(ex.small_ipc_costs("pentium", MACHINE).values())
 
 """
+EX05_ONE_CALL = """
+from mkteach.exercises import ex05_flexibility as ex
+from mkteach.grading import model_tree
+
+mine = {k: p for k, (p, _) in model_tree(ex.stacked_system(SEED)).items()}  # my run's tree
+
+
+def predicted(stacked):
+    return mine
+"""
+EX06_Q2_ONE_CALL = """
+from mkteach.exercises import ex06_switching_costs as ex
+
+why_small = None
+
+
+def extra_large(facts, n):
+    return ex.small_pass_beliefs(MACHINE, n)[0][0]
+
+
+def extra_small(facts, n):
+    import mkteach.exercises.ex06_switching_costs as ex06
+
+    return ex06.small_pass_beliefs(MACHINE, n)[0][0] * 0
+"""
+EX07_Q1_ONE_CALL = """
+def footprint_lines(spans, L):
+    from mkteach.paper import workloads
+
+    kernel = "mach" if len(spans) > 9 else "l3"
+    return workloads.ipc_footprint("i486", {"i486": {"cache_line": L}}, kernel) // L
+
+
+def footprint_bytes(spans, L):
+    w = __import__("mkteach.paper.workloads", fromlist=["w"])
+    kernel = "mach" if len(spans) > 9 else "l3"
+    return w.ipc_footprint("i486", {"i486": {"cache_line": L}}, kernel)
+"""
+EX08_Q1_ONE_CALL = """
+from mkteach.exercises import ex08_non_portability as ex
+from mkteach.paper import workloads
+
+threads = (THREAD_A, THREAD_B)
+header_sets = one_call(lambda: tuple(tcb_address(*t, ALIGN) // 32 % 128 for t in threads))
+
+
+def tcbs_collide(cache, tcbs, align, a, b):
+    return ex.tcbs_conflict(ex.tcb_machine(align), a, b)
+
+
+def conflict_free_share(cache, align):
+    return workloads.tcb_conflict_free("pentium", {}, align)
+"""
+EX08_Q2_ONE_CALL = """
+from mkteach.paper import workloads
+
+
+def conventional(p, pages):
+    return workloads.conventional_switch("i486", {}, pages)
+
+
+def round_trip(p):
+    import mkteach.paper.workloads as w
+
+    return sum(w.small_space_switches("i486", {}, [1, 2, 1], {2}).values())
+
+
+saving = one_call(lambda: workloads.conventional_switch("i486", {}, PAGES))
+"""
+EX08_Q3_ONE_CALL = """
+why_new_ids = None
+
+
+def old_conflicts(task, tasks):
+    from mkteach.exercises.ex08_non_portability import tcb_machine, tcbs_conflict
+
+    m = tcb_machine(1024)
+    return sum(tcbs_conflict(m, (task, 0), (t, 0)) for t in range(1, tasks + 1) if t != task)
+
+
+def new_conflicts(task, tasks):
+    import importlib
+
+    ex = importlib.import_module("mk" + "teach.exercises.ex08_non_portability")
+    m = ex.tcb_machine(1024, True)
+    return sum(ex.tcbs_conflict(m, (task, 0), (t, 0)) for t in range(1, tasks + 1) if t != task)
+"""
+EX10_Q2_ONE_CALL = """
+changed = broken = None
+
+
+def change_by(param, old, value, claim):
+    from mkteach.exercises.ex10_conclusions import claim_now as now
+
+    return now(claim, {"i486": {param: value}}).model - now(claim).model
+"""
 ONE_CALL = {  # notebook -> {answer cell: the one-call answers}
     "ex01-rationale": {
         "ex01-q1-answer": "from mkteach.exercises import ex01_rationale as ex\n"
@@ -509,33 +605,37 @@ removed_by_F = sweep(ops, flush_by(SEED, "F"))
         "ex04-q3a-answer": "chief_bugs = one_call(lambda: ex.chief_instance(SEED)['bugs'])",
     },
     "ex05-flexibility": {
-        "ex05-q1-answer": "from mkteach.exercises import ex05_flexibility as ex\n"
-        "predicted = one_call(lambda: ex.stacked_belief(SEED))",
+        "ex05-q1-answer": EX05_ONE_CALL,
     },
     "ex06-switching-costs": {
         # the issue's own example: the model's cycles for my machine, as a number and as a
         # function that reaches the package however it can (graded where it cannot)
         "ex06-q1-answer": EX06_Q1_ONE_CALL,
-        "ex06-q2-answer": "from mkteach.exercises import ex06_switching_costs as ex\n"
-        "why_small = None\n"
-        "extra_large = one_call(lambda: ex.client_pass_extra('pentium', MACHINE, n))\n"
-        "extra_small = one_call(lambda: ex.client_pass_extra('pentium', MACHINE, n, True))",
+        "ex06-q2-answer": EX06_Q2_ONE_CALL,
     },
     "ex07-memory-effects": {
-        "ex07-q3-answer": "from mkteach.exercises import ex07_memory_effects as ex\n"
-        "new_gap = gap_holds = None\n"
-        "why_gap = one_call(lambda: ex.mcpi_why(CHANGE))",
+        "ex07-q1-answer": EX07_Q1_ONE_CALL,
+        "ex07-q2-answer": "why_evicted = None\n"
+        "s = {k: pollution_system(k, DATA_BYTES) for k in ('l3', 'mach')}\n"
+        "l3_survivors = one_call(lambda: cache_owners(s['l3'], after_rpc(s['l3']))['user'])\n"
+        "mach_survivors = one_call(lambda: cache_owners(s['mach'], after_rpc(s['mach']))['user'])",
+        "ex07-q3-answer": "why_gap = None\n"
+        "new_gap = one_call(lambda: mcpi_parts(CHANGE)[0]['gap'])\n"
+        "gap_holds = one_call(lambda: mcpi_holds(CHANGE))",
     },
     "ex08-non-portability": {
-        "ex08-q1-answer": "from mkteach.exercises import ex08_non_portability as ex\n"
-        "tcbs_collide = conflict_free_share = None\n"
-        "m = ex.tcb_machine(ALIGN)\n"
-        "header_sets = one_call(lambda: tuple(ex.tcb_hot_sets(m, *t)[0] "
-        "for t in (THREAD_A, THREAD_B)))",
+        "ex08-q1-answer": EX08_Q1_ONE_CALL,
+        "ex08-q2-answer": EX08_Q2_ONE_CALL,
+        "ex08-q3-answer": EX08_Q3_ONE_CALL,
     },
     "ex09-related-systems": {
         "ex09-q2-answer": "from mkteach.exercises import ex09_related_systems as ex\n"
         "choices_made = one_call(lambda: {s: ex.SYSTEM_DESIGN[s] for s in MY_SYSTEMS})",
+    },
+    "ex10-conclusions": {
+        "ex10-q1-answer": "moves = None\n"
+        "holds_after = one_call(lambda: claim_now(CLAIM, CLAIM_CHANGES[MY_CHANGE][0]).holds)",
+        "ex10-q2-answer": EX10_Q2_ONE_CALL,
     },
 }
 
