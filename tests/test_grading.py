@@ -592,3 +592,11 @@ def test_no_sandbox_outlives_the_batch_program_answers_included(graded):
         if FIRST_UID <= uid < FIRST_UID + SLOTS and str(RUNNER) in cmd:
             left.append(f"{pid} {cmd[:80]}")
     assert left == []
+
+
+def test_a_long_csv_field_is_cut_to_the_limit_even_when_it_looks_like_a_formula():
+    from mkteach.grading.grader import FIELD_CHARS, csv_field
+
+    for text in ("x" * 5000, "=" + "x" * 5000, "y" * 1999, "@" + "y" * 1999):
+        field = csv_field(text)
+        assert len(field) <= FIELD_CHARS and field[0] not in "=@"

@@ -147,3 +147,15 @@ def test_in_the_graded_sandbox_no_package_can_be_imported_however_it_is_asked_fo
         fb = grade(remote(fn))
         assert fb.points == 0, fn
         assert "ModuleNotFoundError" in fb.messages[0], fb.messages
+
+
+def test_a_wrong_observation_earns_nothing_either_way_but_practice_does_not_call_it_all_right():
+    from mkteach.grading import Practice
+
+    graded = check_value("capacity", "capacity", points=3, title="Q2c")
+    seen_right = check_value(12, 12, points=0, title="Q2a (no points)")
+    seen_wrong = check_value(10, 12, points=0, title="Q2a (no points)")
+    assert Practice("q2", graded + seen_right).correct
+    both = graded + seen_wrong
+    assert both.points == both.possible == 3 and not both.correct
+    assert str(Practice("q2", both)).startswith("Practice q2 (no points): ~ partly right")

@@ -22,6 +22,7 @@ class Feedback:
     possible: float
     messages: tuple[str, ...] = field(default=())
     title: str = ""
+    missed: int = 0  # checks worth no points (observations) whose answer was not right
 
     def __post_init__(self) -> None:
         possible = max(0.0, float(self.possible))
@@ -31,8 +32,8 @@ class Feedback:
 
     @property
     def correct(self) -> bool:
-        """Return True when every possible point was earned."""
-        return self.points >= self.possible
+        """Return True when every possible point was earned and no observation was missed."""
+        return self.points >= self.possible and not self.missed
 
     @property
     def fraction(self) -> float:
@@ -45,7 +46,8 @@ class Feedback:
             return NotImplemented
         title = " + ".join(t for t in (self.title, other.title) if t)
         messages = self.labelled() + other.labelled()
-        return Feedback(self.points + other.points, self.possible + other.possible, messages, title)
+        return Feedback(self.points + other.points, self.possible + other.possible, messages,
+                        title, self.missed + other.missed)  # fmt: skip
 
     def labelled(self) -> tuple[str, ...]:
         """Return the messages prefixed with the title ('Q2a: right'), unless already combined."""
@@ -79,8 +81,10 @@ class Feedback:
 
 
 def finish(points: float, possible: float, messages: list[str], title: str = "") -> Feedback:
-    """Return the Feedback of a check."""
-    return Feedback(points, possible, tuple(messages), title)
+    """Return the Feedback of a check; a check worth no points (an observation) whose first
+    message does not say "right" counts as missed, so practice does not call it all right."""
+    missed = int(not possible and not any(str(m).startswith("right") for m in messages[:1]))
+    return Feedback(points, possible, tuple(messages), title, missed)
 
 
 def format_points(x: float) -> str:

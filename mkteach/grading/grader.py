@@ -639,8 +639,9 @@ def csv_field(text: str) -> str:
     """Return `text` safe in a spreadsheet's cell: a leading =, +, -, @ (or tab, carriage
     return) quoted with an apostrophe, so it is never a formula; numbers stay numbers; longer
     than FIELD_CHARS cut (the feedback file has it all)."""
-    if len(text) > FIELD_CHARS:
-        text = text[: FIELD_CHARS - 40] + " ... (cut: the feedback file has the rest)"
+    cut = " ... (cut: the feedback file has the rest)"
+    if len(text) > FIELD_CHARS - 1:  # room for the apostrophe
+        text = text[: FIELD_CHARS - 1 - len(cut)] + cut
     if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
         text = "'" + text
     return text
