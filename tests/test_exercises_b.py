@@ -110,13 +110,24 @@ why_new_ids = "lookup"
 EX09_WRONG = {
     # Q1: the 486's TLB misses added; the bare control transfer; multiplied by 1.4
     "ex09-q1-answer": """
-facts = ipc_facts("r2000", R2000)
-trap = facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
-misses = ipc_facts("i486")["tlb_pages"] * facts["tlb_miss_cycles"]
-r2000_ipc = trap + facts["instructions"] * facts["cpi"] + facts["as_switch_cycles"] + misses
-times_exokernel = (r2000_ipc - misses) / 35
-i486 = ipc_costs("i486")
-converted = i486["instructions"] * 1.4 + trap
+I486_TLB_PAGES = ipc_facts("i486")["tlb_pages"]  # a number: it travels with the functions
+
+
+def trap(facts):
+    return facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
+
+
+def r2000_ipc(facts):
+    misses = I486_TLB_PAGES * facts["tlb_miss_cycles"]
+    return trap(facts) + facts["instructions"] * facts["cpi"] + facts["as_switch_cycles"] + misses
+
+
+def times_exokernel(facts):
+    return (r2000_ipc(facts) - I486_TLB_PAGES * facts["tlb_miss_cycles"]) / 35
+
+
+def converted(i486_costs, r2000_facts):
+    return i486_costs["instructions"] * 1.4 + trap(r2000_facts)
 """,
     # Q2: Spin given the Exokernel's choice, DP-Mach the µ-kernel's answer to it
     "ex09-q2-answer": """
@@ -132,10 +143,12 @@ choices_made = {
 """,
     # Q3: only the trap counted as crossing; one IPC instead of an RPC
     "ex09-q3-answer": """
-costs = ipc_costs(PROCESSOR)
-crossing_cycles = costs["trap"]
-crossing = sum(cycles for cause, cycles in costs.items() if cause in CROSSING)
-rpc_saving_us = crossing / PROFILES[PROCESSOR].clock_mhz
+def crossing_cycles(costs):
+    return costs["trap"]
+
+
+def rpc_saving_us(costs, clock_mhz):
+    return sum(cycles for cause, cycles in costs.items() if cause in CROSSING) / clock_mhz
 """,
 }
 
