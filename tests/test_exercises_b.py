@@ -32,7 +32,12 @@ from mkteach.exercises.ex08_non_portability import (
     tcb_machine,
     tcbs_conflict,
 )
-from mkteach.exercises.ex09_related_systems import DESIGNS, SYSTEMS
+from mkteach.exercises.ex09_related_systems import (
+    DESIGNS,
+    SYSTEMS,
+    crossing_instance,
+    exo_instance,
+)
 from mkteach.exercises.ex10_conclusions import (
     CLAIM_CHANGES,
     CLAIM_POOL,
@@ -44,7 +49,7 @@ from mkteach.exercises.ex10_conclusions import (
     direction_instance,
     unmoved_reason,
 )
-from mkteach.grading import check_hand_cost, grade
+from mkteach.grading import check_hand_cost, grade, ipc_costs
 from mkteach.paper import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,6 +374,31 @@ def test_every_direction_question_breaks_a_claim_and_explains_the_rest():
             for i in then:
                 if now[i].model == then[i].model:
                     assert "does not depend" not in unmoved_reason(i, "i486", param), (i, param)
+
+
+def test_a_rule_answers_hidden_instances_are_unlike_the_students_own():
+    """A number worked out for one's own R2000 or processor fits none of the hidden ones, so a
+    function that returns it earns nothing there; one's own instance is drawn as before."""
+    totals: dict[tuple, float] = {}
+
+    def total(r2000):  # the model's IPC on an R2000 instance (each instance measured once)
+        key = tuple(sorted(r2000.items()))
+        if key not in totals:
+            totals[key] = sum(ipc_costs("r2000", r2000).values())
+        return totals[key]
+
+    def trap(r2000):
+        return r2000["trap_enter_cycles"] + r2000["trap_exit_cycles"]
+
+    for seed in range(12):
+        own = exo_instance(seed)
+        assert exo_instance(seed, unlike=None) == own
+        for other in (exo_instance(f"{seed}-{n}", unlike=own) for n in range(3)):
+            assert trap(other) != trap(own)
+            assert abs(total(other) - total(own)) > 0.03 * total(own)
+        name = crossing_instance(seed)
+        for other in (crossing_instance(f"{seed}-{n}", unlike=name) for n in range(3)):
+            assert ipc_costs(other) != ipc_costs(name)
 
 
 def test_the_matching_question_explains_every_choice():

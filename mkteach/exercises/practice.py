@@ -914,8 +914,9 @@ def check_ex09_q1_test(
         seed_of,
     )
 
-    # the student's R2000 first, then R2000s the student does not see
-    r2000s = [exo_instance(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]]
+    # the student's R2000 first, then R2000s the student does not see, each unlike the student's
+    own = exo_instance(int_seed(seed))
+    r2000s = [own, *(exo_instance(s, unlike=own) for s in hidden_seeds(int_seed(seed), "practice"))]
 
     def total(machine, overrides=None):
         return sum(ipc_costs(machine, overrides).values())
@@ -973,7 +974,7 @@ def check_ex09_q1_test(
         return check_value(
             cycles,
             lambda: i486_rest() / 1.4 + trap(r2000),
-            tolerance=0.02,
+            tolerance=0.01,
             wrong=[
                 (
                     lambda: i486_rest() * 1.4 + trap(r2000),
@@ -1068,9 +1069,11 @@ def check_ex09_q3_test(
     from ..grading import check_rule, check_value, hidden_seeds, ipc_costs, seed_of  # noqa: F811
     from ..hw.profiles import PROFILES
 
-    # the student's processor first, then processors the student does not see
+    # the student's processor first, then processors the student does not see, each unlike it
+    own = crossing_instance(int_seed(seed))
     names = [
-        crossing_instance(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+        own,
+        *(crossing_instance(s, unlike=own) for s in hidden_seeds(int_seed(seed), "practice")),
     ]
 
     def crossing(name):
