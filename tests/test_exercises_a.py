@@ -53,16 +53,27 @@ def source(**answers: object) -> str:
 def ex01_wrong():
     """Q1: the trap alone (the hardware floor), a cold call without its misses, the ratio of
     instructions; Q2: the wild write reaches the file server's counter."""
-    facts = X.kernel_call_facts(X.kernel_call_machine(SEED))
-    trap = facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
-    warm = trap + facts["l3_instructions"] * facts["cpi"]
     nb = cases.answered(EX01)
-    cases.answer(
-        nb, "ex01-q1-answer", source(l3_warm=trap, l3_cold=warm, speedup=X.instruction_ratio())
-    )
+    cases.answer(nb, "ex01-q1-answer", EX01_WRONG_RULES + source(speedup=X.instruction_ratio()))
     served = cases.hidden_key(EX01, "ex01-q2-test")["count"]  # the model's count: the key
     corrupted = X.isolation_count_beliefs(SEED, served)[0][0]
     return cases.answer(nb, "ex01-q2-answer", source(what_happens="fs_corrupt", served=corrupted))
+
+
+EX01_WRONG_RULES = """
+def trap(facts):
+    return facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
+
+
+def l3_warm(facts):  # the hardware floor alone
+    return trap(facts)
+
+
+def l3_cold(facts):  # a cold call without its misses
+    return trap(facts) + facts["l3_instructions"] * facts["cpi"]
+
+
+"""
 
 
 def ex04_wrong():
@@ -225,9 +236,12 @@ def test_every_wrong_submission_is_graded_without_notes(graded):
 
 def test_ex01_names_the_floor_the_missing_misses_and_the_isolation(graded):
     r = graded[f"ex01-wrong.{EX01}"]
-    assert points(r) == {"ex01-q1-test": 1.5, "ex01-q2-test": 0.0}
+    # Q1a half of 1.5, except on one hidden machine whose trap (108 cycles) is the paper's
+    # floor (107) within 1%: that belief earns a quarter there; Q1b half of 1.5; Q1c 0
+    assert points(r) == {"ex01-q1-test": 1.375, "ex01-q2-test": 0.0}
     q1 = feedback(r, "ex01-q1-test")
     assert "Q1a: you counted the trap" in q1 and "not the kernel's instructions" in q1
+    assert "on 1 of 3 instances you did not see, your function earns less: 107 cycles" in q1
     assert "Q1b: you counted" in q1 and "TLB refill" in q1 and "cache misses" in q1
     assert "Q1c: you compared only the kernels' instructions" in q1
     q2 = feedback(r, "ex01-q2-test")

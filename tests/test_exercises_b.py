@@ -42,7 +42,12 @@ from mkteach.exercises.ex08_non_portability import (
     tcb_others,
     tcbs_conflict,
 )
-from mkteach.exercises.ex09_related_systems import DESIGNS, SYSTEMS
+from mkteach.exercises.ex09_related_systems import (
+    DESIGNS,
+    SYSTEMS,
+    crossing_instance,
+    exo_instance,
+)
 from mkteach.exercises.ex10_conclusions import (
     CLAIM_CHANGES,
     CLAIM_POOL,
@@ -54,7 +59,7 @@ from mkteach.exercises.ex10_conclusions import (
     direction_instance,
     unmoved_reason,
 )
-from mkteach.grading import check_hand_cost, grade
+from mkteach.grading import check_hand_cost, grade, ipc_costs
 from mkteach.hw.kernels import tcb_address
 from mkteach.paper import workloads
 
@@ -147,13 +152,24 @@ why_new_ids = "lookup"
 EX09_WRONG = {
     # Q1: the 486's TLB misses added; the bare control transfer; multiplied by 1.4
     "ex09-q1-answer": """
-facts = ipc_facts("r2000", R2000)
-trap = facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
-misses = ipc_facts("i486")["tlb_pages"] * facts["tlb_miss_cycles"]
-r2000_ipc = trap + facts["instructions"] * facts["cpi"] + facts["as_switch_cycles"] + misses
-times_exokernel = (r2000_ipc - misses) / 35
-i486 = ipc_costs("i486")
-converted = i486["instructions"] * 1.4 + trap
+I486_TLB_PAGES = ipc_facts("i486")["tlb_pages"]  # a number: it travels with the functions
+
+
+def trap(facts):
+    return facts["trap_enter_cycles"] + facts["trap_exit_cycles"]
+
+
+def r2000_ipc(facts):
+    misses = I486_TLB_PAGES * facts["tlb_miss_cycles"]
+    return trap(facts) + facts["instructions"] * facts["cpi"] + facts["as_switch_cycles"] + misses
+
+
+def times_exokernel(facts):
+    return (r2000_ipc(facts) - I486_TLB_PAGES * facts["tlb_miss_cycles"]) / 35
+
+
+def converted(i486_costs, r2000_facts):
+    return i486_costs["instructions"] * 1.4 + trap(r2000_facts)
 """,
     # Q2: Spin given the Exokernel's choice, DP-Mach the µ-kernel's answer to it
     "ex09-q2-answer": """
@@ -169,10 +185,12 @@ choices_made = {
 """,
     # Q3: only the trap counted as crossing; one IPC instead of an RPC
     "ex09-q3-answer": """
-costs = ipc_costs(PROCESSOR)
-crossing_cycles = costs["trap"]
-crossing = sum(cycles for cause, cycles in costs.items() if cause in CROSSING)
-rpc_saving_us = crossing / PROFILES[PROCESSOR].clock_mhz
+def crossing_cycles(costs):
+    return costs["trap"]
+
+
+def rpc_saving_us(costs, clock_mhz):
+    return sum(cycles for cause, cycles in costs.items() if cause in CROSSING) / clock_mhz
 """,
 }
 
@@ -531,6 +549,31 @@ def test_every_direction_question_breaks_a_claim_and_explains_the_rest():
             for i in then:
                 if now[i].model == then[i].model:
                     assert "does not depend" not in unmoved_reason(i, "i486", param), (i, param)
+
+
+def test_a_rule_answers_hidden_instances_are_unlike_the_students_own():
+    """A number worked out for one's own R2000 or processor fits none of the hidden ones, so a
+    function that returns it earns nothing there; one's own instance is drawn as before."""
+    totals: dict[tuple, float] = {}
+
+    def total(r2000):  # the model's IPC on an R2000 instance (each instance measured once)
+        key = tuple(sorted(r2000.items()))
+        if key not in totals:
+            totals[key] = sum(ipc_costs("r2000", r2000).values())
+        return totals[key]
+
+    def trap(r2000):
+        return r2000["trap_enter_cycles"] + r2000["trap_exit_cycles"]
+
+    for seed in range(12):
+        own = exo_instance(seed)
+        assert exo_instance(seed, unlike=None) == own
+        for other in (exo_instance(f"{seed}-{n}", unlike=own) for n in range(3)):
+            assert trap(other) != trap(own)
+            assert abs(total(other) - total(own)) > 0.03 * total(own)
+        name = crossing_instance(seed)
+        for other in (crossing_instance(f"{seed}-{n}", unlike=name) for n in range(3)):
+            assert ipc_costs(other) != ipc_costs(name)
 
 
 def test_the_matching_question_explains_every_choice():

@@ -464,6 +464,65 @@ def ipc_small(facts):
     return sum(ex.small_ipc_costs("pentium", MACHINE).values())
 
 """
+EX01_Q1_ONE_CALL = """
+from mkteach.exercises import ex01_rationale as ex
+
+speedup = one_call(lambda: ex.kernel_call_speedup(MACHINE))  # the key that was removed
+l3_warm = lambda facts: sum(ex.kernel_call_costs("l3", MACHINE).values())  # noqa: E731
+
+
+def l3_cold(facts):
+    import mkteach.exercises.ex01_rationale as ex
+
+    return sum(ex.kernel_call_costs("l3", MACHINE, cold=True).values())
+"""
+EX03_Q3_ONE_CALL = """
+from mkteach.grading import ipc_costs
+
+why_tagged = None
+tagged_tlb_cycles = one_call(lambda: ipc_costs("i486", {**MACHINE, "tlb_tagged": True})["tlb_miss"])
+mine = sum(ipc_costs("i486", MACHINE).values())
+
+
+def ipc_cycles(facts):
+    return mine
+"""
+EX09_Q1_ONE_CALL = """
+from mkteach.grading import ipc_costs, ipc_facts
+
+
+def r2000_ipc(facts):
+    return sum(ipc_costs("r2000", R2000).values())
+
+
+def times_exokernel(facts):
+    from mkteach.grading import ipc_costs
+
+    return sum(ipc_costs("r2000", R2000).values()) / 65
+
+
+def converted(i486_costs, r2000_facts):
+    g = __import__("mk" + "teach.grading", fromlist=["g"])
+    f = g.ipc_facts("r2000", R2000)
+    return i486_costs["instructions"] / 1.4 + f["trap_enter_cycles"] + f["trap_exit_cycles"]
+"""
+EX09_Q3_ONE_CALL = """
+from mkteach.grading import ipc_costs
+from mkteach.hw.profiles import PROFILES
+
+mine = ipc_costs(PROCESSOR)
+
+
+def crossing_cycles(costs):
+    return sum(v for k, v in mine.items() if k != "instructions")
+
+
+def rpc_saving_us(costs, clock_mhz):
+    from mkteach.grading import ipc_costs
+
+    c = ipc_costs(PROCESSOR)
+    return 2 * (c["trap"] + c["as_switch"] + c.get("tlb_miss", 0)) / PROFILES[PROCESSOR].clock_mhz
+"""
 EX05_ONE_CALL = """
 from mkteach.exercises import ex05_flexibility as ex
 from mkteach.grading import model_tree
@@ -562,12 +621,13 @@ def change_by(param, old, value, claim):
 """
 ONE_CALL = {  # notebook -> {answer cell: the one-call answers}
     "ex01-rationale": {
-        "ex01-q1-answer": "from mkteach.exercises import ex01_rationale as ex\n"
-        "l3_warm = l3_cold = None\n"
-        "speedup = one_call(lambda: ex.kernel_call_speedup(MACHINE))",
+        "ex01-q1-answer": EX01_Q1_ONE_CALL,
         "ex01-q2-answer": "from mkteach.exercises import ex01_rationale as ex\n"
         "what_happens = one_call(lambda: ex.isolation_outcome(SEED)['outcome'])\n"
         "served = one_call(lambda: ex.isolation_outcome(SEED)['served'])",
+    },
+    "ex03-threads-ipc": {
+        "ex03-q3-answer": EX03_Q3_ONE_CALL,
     },
     "ex02-address-spaces": {
         "ex02-q2-answer": """
@@ -629,8 +689,10 @@ removed_by_F = sweep(ops, flush_by(SEED, "F"))
         "ex08-q3-answer": EX08_Q3_ONE_CALL,
     },
     "ex09-related-systems": {
+        "ex09-q1-answer": EX09_Q1_ONE_CALL,
         "ex09-q2-answer": "from mkteach.exercises import ex09_related_systems as ex\n"
         "choices_made = one_call(lambda: {s: ex.SYSTEM_DESIGN[s] for s in MY_SYSTEMS})",
+        "ex09-q3-answer": EX09_Q3_ONE_CALL,
     },
     "ex10-conclusions": {
         "ex10-q1-answer": "moves = None\n"

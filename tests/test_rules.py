@@ -44,7 +44,7 @@ def test_the_value_of_ones_own_instance_earns_nothing_on_the_others():
     mine = model_cycles(MACHINES[0])  # what one call into the model gives for my machine
     fb = grade(lambda_free_constant(mine))
     assert fb.points == 0
-    assert "on 3 of 3 instances you did not see, your function earns less" in fb.messages[-1]
+    assert "your function returns 160.0 whatever its arguments" in fb.messages[-1]
 
 
 def test_a_consistent_slip_keeps_the_credit_it_earns_on_the_own_instance():
@@ -91,9 +91,12 @@ def test_a_value_near_the_hidden_ones_by_chance_earns_nothing():
             return Feedback(0.6, 1, ("a near miss",))
         return judge(machine, value)
 
-    mine = model_cycles(MACHINES[0])
-    fb = check_rule(lambda_free_constant(mine), MACHINES, near, facts_of, points=2)
-    assert fb.points == 0 and "earns less: a near miss" in fb.messages[-1]
+    def right_at_home(facts):  # the own machine's trap is 100: elsewhere it is a little off
+        return cycles(facts) + (0 if facts["trap"] == 100 else 5)
+
+    fb = check_rule(right_at_home, MACHINES, near, facts_of, points=2)
+    assert fb.points == 0 and "on 3 of 3 instances you did not see" in fb.messages[-1]
+    assert "earns less: a near miss" in fb.messages[-1]
 
 
 def lambda_free_constant(value):

@@ -43,20 +43,46 @@ def matching_instance(seed: int | str) -> list[str]:
     return [name for name in SYSTEMS if name in chosen]
 
 
-def exo_instance(seed: int | str) -> dict[str, Any]:
-    """Return seeded R2000 overrides (trap entry and exit, cycles per kernel instruction)."""
+def exo_instance(seed: int | str, unlike: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return seeded R2000 overrides (trap entry and exit, cycles per kernel instruction).
+
+    Given `unlike` (another instance), the trap differs from its trap and the cycles per
+    instruction from its by 0.2 or more, so that no number worked out for `unlike` fits this
+    one by chance (a rule answer's hidden instances are drawn so).
+    """
     rng = instance(seed, "exokernel")
-    return {
-        "trap_enter_cycles": rng.randint(8, 12),
-        "trap_exit_cycles": rng.randint(6, 9),
-        "cpi": rng.choice([1.0, 1.2, 1.3, 1.5, 2.0]),
-    }
+    while True:
+        drawn = {
+            "trap_enter_cycles": rng.randint(8, 12),
+            "trap_exit_cycles": rng.randint(6, 9),
+            "cpi": rng.choice([1.0, 1.2, 1.3, 1.5, 2.0]),
+        }
+        if unlike is None or (
+            _trap(drawn) != _trap(unlike) and abs(drawn["cpi"] - unlike["cpi"]) > 0.15
+        ):
+            return drawn
+
+
+def _trap(overrides: dict[str, Any]) -> int:
+    """Return the cycles of an R2000 instance's trap (enter + exit)."""
+    return overrides["trap_enter_cycles"] + overrides["trap_exit_cycles"]
 
 
 CROSSING = ("trap", "as_switch", "small_space", "tlb_miss")
 CROSSING_MACHINES = tuple(name for name in PROFILES if name != "i486")
 
 
-def crossing_instance(seed: int | str) -> str:
-    """Return the seeded processor of the crossing question (any profile but the 486)."""
-    return instance(seed, "crossing").choice(CROSSING_MACHINES)
+def crossing_instance(seed: int | str, unlike: str | None = None) -> str:
+    """Return the seeded processor of the crossing question (any profile but the 486).
+
+    Given `unlike` (another processor), one whose IPC costs by cause differ from its, so that no
+    number worked out for `unlike` fits this one by chance (a rule answer's hidden instances are
+    drawn so).
+    """
+    from mkteach.grading.costs import ipc_costs
+
+    rng = instance(seed, "crossing")
+    while True:
+        name = rng.choice(CROSSING_MACHINES)
+        if unlike is None or ipc_costs(name) != ipc_costs(unlike):
+            return name

@@ -32,35 +32,48 @@ def check_ex01_q1_test(
     from ..exercises.ex01_rationale import (
         kernel_call_beliefs,
         kernel_call_costs,
+        kernel_call_facts,
         kernel_call_machine,
         speedup_beliefs,
     )
     from ..exercises.ex06_switching_costs import check_cost_beliefs
-    from ..grading import check_value, seed_of
+    from ..grading import check_rule, check_value, hidden_seeds, seed_of
 
     machine = kernel_call_machine(int_seed(seed))
+    # the student's machine first, then machines the student does not see
+    machines = [
+        kernel_call_machine(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+    ]
 
     def warm_speedup():
         mach = sum(kernel_call_costs("mach", machine).values())
         return mach / sum(kernel_call_costs("l3", machine).values())
 
-    feedback = check_cost_beliefs(
+    feedback = check_rule(
         l3_warm,
-        lambda: kernel_call_costs("l3", machine),
-        kernel_call_beliefs(machine),
-        0.01,
+        machines,
+        lambda m, cycles: check_cost_beliefs(
+            cycles, lambda: kernel_call_costs("l3", m), kernel_call_beliefs(m), 0.01, clock_mhz=50
+        ),
+        kernel_call_facts,
         points=1.5,
-        clock_mhz=50,
         title="Q1a",
+        asked="def l3_warm(facts): return the cycles",
     )
-    feedback += check_cost_beliefs(
+    feedback += check_rule(
         l3_cold,
-        lambda: kernel_call_costs("l3", machine, cold=True),
-        kernel_call_beliefs(machine, cold=True),
-        0.01,
+        machines,
+        lambda m, cycles: check_cost_beliefs(
+            cycles,
+            lambda: kernel_call_costs("l3", m, cold=True),
+            kernel_call_beliefs(m, cold=True),
+            0.01,
+            clock_mhz=50,
+        ),
+        kernel_call_facts,
         points=1.5,
-        clock_mhz=50,
         title="Q1b",
+        asked="def l3_cold(facts): return the cycles",
     )
     feedback += check_value(
         speedup,
@@ -193,8 +206,11 @@ def check_ex03_q3_test(
     from ..grading import (
         check_choice,
         check_hand_cost,
+        check_rule,
         check_value,
+        hidden_seeds,
         ipc_costs,
+        ipc_facts,
         paper_beliefs,
         seed_of,
         seeded_overrides,
@@ -202,20 +218,32 @@ def check_ex03_q3_test(
 
     machine = seeded_overrides(int_seed(seed))
     tagged = {**machine, "tlb_tagged": True}
-    feedback = check_hand_cost(
+    # the student's machine first, then machines the student does not see
+    machines = [
+        seeded_overrides(s) for s in [int_seed(seed), *hidden_seeds(int_seed(seed), "practice")]
+    ]
+    feedback = check_rule(
         ipc_cycles,
-        lambda: ipc_costs("i486", machine),
-        0.01,
-        wrong=paper_beliefs("ipc.short.l3.i486"),
+        machines,
+        lambda m, cycles: check_hand_cost(
+            cycles,
+            lambda: ipc_costs("i486", m),
+            0.01,
+            wrong=paper_beliefs("ipc.short.l3.i486"),
+            clock_mhz=50,
+        ),
+        lambda m: ipc_facts("i486", m),
         points=2,
-        clock_mhz=50,
         title="Q3a",
+        asked="def ipc_cycles(facts): return the cycles",
     )
+    # (b) is what the model prints for one call: checked, but the points are for the why
     feedback += check_value(
         tagged_tlb_cycles,
         lambda: ipc_costs("i486", tagged).get("tlb_miss", 0),
         wrong={0: "run the model with tlb_tagged=True: some misses remain (see Q3c)"},
-        title="Q3b",
+        points=0,
+        title="Q3b (not graded: what the model prints)",
     )
     feedback += check_choice(
         why_tagged,
@@ -226,6 +254,7 @@ def check_ex03_q3_test(
             "capacity": "tlb_entries=64 keeps the misses but tlb_assoc=8 removes them",
             "tag": "a TLB hit costs nothing extra, tagged or not",
         },
+        points=2,
         title="Q3c",
     )
     return feedback
@@ -1103,9 +1132,19 @@ def check_ex09_q1_test(
 ) -> Any:
     """Return the grader's feedback on ex09-q1-test for these answers on instance `seed`."""
     from ..exercises.ex09_related_systems import exo_instance
-    from ..grading import check_hand_cost, check_value, ipc_costs, ipc_facts, seed_of
+    from ..grading import (
+        check_hand_cost,
+        check_rule,
+        check_value,
+        hidden_seeds,
+        ipc_costs,
+        ipc_facts,
+        seed_of,
+    )
 
-    r2000 = exo_instance(int_seed(seed))
+    # the student's R2000 first, then R2000s the student does not see, each unlike the student's
+    own = exo_instance(int_seed(seed))
+    r2000s = [own, *(exo_instance(s, unlike=own) for s in hidden_seeds(int_seed(seed), "practice"))]
 
     def total(machine, overrides=None):
         return sum(ipc_costs(machine, overrides).values())
@@ -1118,61 +1157,90 @@ def check_ex09_q1_test(
         costs = ipc_costs("i486")
         return sum(v for k, v in costs.items() if k not in ("trap", "as_switch", "tlb_miss"))
 
-    feedback = check_hand_cost(
-        r2000_ipc,
-        lambda: ipc_costs("r2000", r2000),
-        0.01,
-        wrong=[
-            (
-                lambda: (
-                    total("r2000", r2000)
-                    + ipc_facts("i486")["tlb_pages"] * ipc_facts("r2000", r2000)["tlb_miss_cycles"]
+    def ipc_judge(r2000, cycles):
+        return check_hand_cost(
+            cycles,
+            lambda: ipc_costs("r2000", r2000),
+            0.01,
+            wrong=[
+                (
+                    lambda: (
+                        total("r2000", r2000)
+                        + ipc_facts("i486")["tlb_pages"]
+                        * ipc_facts("r2000", r2000)["tlb_miss_cycles"]
+                    ),
+                    "the R2000's TLB is tagged and its kernel unmapped: an IPC there takes no TLB "
+                    "misses",
                 ),
-                "the R2000's TLB is tagged and its kernel unmapped: an IPC there takes no TLB misses",
-            ),
-            (
-                lambda: total("r2000", r2000) - trap(r2000) + ipc_costs("i486")["trap"],
-                "that is the 486's trap (107 cycles): the R2000 enters and leaves its kernel in "
-                "under 20",
-            ),
-        ],
+                (
+                    lambda: total("r2000", r2000) - trap(r2000) + ipc_costs("i486")["trap"],
+                    "that is the 486's trap (107 cycles): the R2000 enters and leaves its kernel in "
+                    "under 20",
+                ),
+            ],
+        )
+
+    def times_judge(r2000, times):
+        return check_value(
+            times,
+            lambda: total("r2000", r2000) / 65,
+            tolerance=0.02,
+            wrong=[
+                (
+                    lambda: total("r2000", r2000) / 35,
+                    "35 cycles is the Exokernel's bare control transfer; an IPC with full semantics "
+                    "is about 35 + 30 = 65: compare like with like",
+                ),
+                (
+                    lambda: 65 / total("r2000", r2000),
+                    "the other way round: your IPC over the Exokernel's",
+                ),
+            ],
+        )
+
+    def converted_judge(r2000, cycles):
+        return check_value(
+            cycles,
+            lambda: i486_rest() / 1.4 + trap(r2000),
+            tolerance=0.01,
+            wrong=[
+                (
+                    lambda: i486_rest() * 1.4 + trap(r2000),
+                    "1.4 486 cycles do the work of one R2000 cycle: divide by 1.4",
+                ),
+                (
+                    lambda: total("i486") / 1.4 + trap(r2000),
+                    "you converted the 486's trap, root load and TLB refill too: those are the "
+                    "486's own costs, replaced by the R2000's trap",
+                ),
+                (lambda: i486_rest() / 1.4, "add your R2000's own trap (enter + exit)"),
+            ],
+        )
+
+    feedback = check_rule(
+        r2000_ipc,
+        r2000s,
+        ipc_judge,
+        lambda r2000: ipc_facts("r2000", r2000),
         points=2,
         title="Q1a",
+        asked="def r2000_ipc(facts): return the cycles",
     )
-    feedback += check_value(
+    feedback += check_rule(
         times_exokernel,
-        lambda: total("r2000", r2000) / 65,
-        tolerance=0.02,
-        wrong=[
-            (
-                lambda: total("r2000", r2000) / 35,
-                "35 cycles is the Exokernel's bare control transfer; an IPC with full semantics is "
-                "about 35 + 30 = 65: compare like with like",
-            ),
-            (
-                lambda: 65 / total("r2000", r2000),
-                "the other way round: your IPC over the Exokernel's",
-            ),
-        ],
+        r2000s,
+        times_judge,
+        lambda r2000: ipc_facts("r2000", r2000),
         title="Q1b",
+        asked="def times_exokernel(facts): return the ratio",
     )
-    feedback += check_value(
+    feedback += check_rule(
         converted,
-        lambda: i486_rest() / 1.4 + trap(r2000),
-        tolerance=0.02,
-        wrong=[
-            (
-                lambda: i486_rest() * 1.4 + trap(r2000),
-                "1.4 486 cycles do the work of one R2000 cycle: divide by 1.4",
-            ),
-            (
-                lambda: total("i486") / 1.4 + trap(r2000),
-                "you converted the 486's trap, root load and TLB refill too: those are the 486's own "
-                "costs, replaced by the R2000's trap",
-            ),
-            (lambda: i486_rest() / 1.4, "add your R2000's own trap (enter + exit)"),
-        ],
+        r2000s,
+        converted_judge,
+        lambda r2000: (ipc_costs("i486"), ipc_facts("r2000", r2000)),
         title="Q1c",
+        asked="def converted(i486_costs, r2000_facts): return the R2000 cycles",
     )
     return feedback
 
@@ -1226,41 +1294,67 @@ def check_ex09_q3_test(
 ) -> Any:
     """Return the grader's feedback on ex09-q3-test for these answers on instance `seed`."""
     from ..exercises.ex09_related_systems import CROSSING, crossing_instance
-    from ..grading import check_value, ipc_costs, seed_of
+    from ..grading import check_rule, check_value, hidden_seeds, ipc_costs, seed_of  # noqa: F811
     from ..hw.profiles import PROFILES
 
-    name = crossing_instance(int_seed(seed))
-    clock = PROFILES[name].clock_mhz
+    # the student's processor first, then processors the student does not see, each unlike it
+    own = crossing_instance(int_seed(seed))
+    names = [
+        own,
+        *(crossing_instance(s, unlike=own) for s in hidden_seeds(int_seed(seed), "practice")),
+    ]
 
-    def crossing():
+    def crossing(name):
         return sum(cycles for cause, cycles in ipc_costs(name).items() if cause in CROSSING)
 
-    feedback = check_value(
+    def crossing_judge(name, cycles):
+        return check_value(
+            cycles,
+            lambda: crossing(name),
+            wrong=[
+                (
+                    lambda: sum(ipc_costs(name).values()),
+                    "that is the whole IPC: the kernel's instructions and cache misses remain in a "
+                    "co-located call",
+                ),
+                (
+                    lambda: ipc_costs(name)["trap"],
+                    "the trap is only part of the crossing: the address-space switch, and the TLB "
+                    "refill it causes, go too",
+                ),
+            ],
+        )
+
+    def saving_judge(name, us):
+        clock = PROFILES[name].clock_mhz
+        return check_value(
+            us,
+            lambda: 2 * crossing(name) / clock,
+            tolerance=0.01,
+            wrong=[
+                (lambda: crossing(name) / clock, "that is one IPC: an RPC is two"),
+                (
+                    lambda: 2 * crossing(name),
+                    "that is in cycles: divide by the clock in MHz for µs",
+                ),
+            ],
+        )
+
+    feedback = check_rule(
         crossing_cycles,
-        crossing,
-        wrong=[
-            (
-                lambda: sum(ipc_costs(name).values()),
-                "that is the whole IPC: the kernel's instructions and cache misses remain in a "
-                "co-located call",
-            ),
-            (
-                lambda: ipc_costs(name)["trap"],
-                "the trap is only part of the crossing: the address-space switch, and the TLB refill "
-                "it causes, go too",
-            ),
-        ],
+        names,
+        crossing_judge,
+        ipc_costs,
         title="Q3a",
+        asked="def crossing_cycles(costs): return the cycles",
     )
-    feedback += check_value(
+    feedback += check_rule(
         rpc_saving_us,
-        lambda: 2 * crossing() / clock,
-        tolerance=0.01,
-        wrong=[
-            (lambda: crossing() / clock, "that is one IPC: an RPC is two"),
-            (lambda: 2 * crossing(), "that is in cycles: divide by the clock in MHz for µs"),
-        ],
+        names,
+        saving_judge,
+        lambda name: (ipc_costs(name), PROFILES[name].clock_mhz),
         title="Q3b",
+        asked="def rpc_saving_us(costs, clock_mhz): return the µs",
     )
     return feedback
 

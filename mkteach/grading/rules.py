@@ -81,7 +81,7 @@ def _check_rule(
     if caller is None:
         return finish(0, points, [f"{why}; this question asks for a function{form}"], title)
     shown = shown or (lambda instance: instance)
-    verdicts = []
+    verdicts, values = [], []
     try:
         for n, instance in enumerate(instances):
             outcome = caller(shown(instance))
@@ -90,6 +90,7 @@ def _check_rule(
                 verdicts.append(finish(0, 1, [f"{where}, {outcome.problem}"]))
             else:
                 verdicts.append(judge(instance, outcome.value))
+                values.append(outcome.value)
             if n == 0 and verdicts[0].points == 0:
                 break  # nothing to keep: the hidden instances cannot raise it
     finally:
@@ -97,6 +98,10 @@ def _check_rule(
         if close is not None:
             close()
     own, hidden = verdicts[0], verdicts[1:]
+    if hidden and len(values) == len(verdicts) and not all(v.correct for v in verdicts):
+        if all(value == values[0] for value in values):  # a value, not a computation
+            why = f"your function returns {values[0]!r:.80} whatever its arguments"
+            return finish(0, points, [*own.messages, why], title)
     messages = list(own.messages)
     share = own.fraction
     if hidden:

@@ -146,12 +146,15 @@ def fixed_server(t):
 """
 
 NO_TLB_COST = """
-ipc_cycles = (
-    facts["trap_enter_cycles"]
-    + facts["trap_exit_cycles"]
-    + facts["instructions"] * facts["cpi"]
-    + facts["as_switch_cycles"]
-)
+def ipc_cycles(facts):
+    return (
+        facts["trap_enter_cycles"]
+        + facts["trap_exit_cycles"]
+        + facts["instructions"] * facts["cpi"]
+        + facts["as_switch_cycles"]
+    )
+
+
 tagged_tlb_cycles = 0
 why_tagged = "capacity"
 """
