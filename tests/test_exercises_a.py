@@ -237,8 +237,9 @@ def test_every_wrong_submission_is_graded_without_notes(graded):
 def test_ex01_names_the_floor_the_missing_misses_and_the_isolation(graded):
     r = graded[f"ex01-wrong.{EX01}"]
     # Q1a half of 1.5, except on one hidden machine whose trap (108 cycles) is the paper's
-    # floor (107) within 1%: that belief earns a quarter there; Q1b half of 1.5; Q1c 0
-    assert points(r) == {"ex01-q1-test": 1.375, "ex01-q2-test": 0.0}
+    # floor (107) within 1%: that belief earns a quarter there, too far below the half to
+    # count (0.75 x 2/3 = 0.5); Q1b half of 1.5; Q1c 0
+    assert points(r) == {"ex01-q1-test": 1.25, "ex01-q2-test": 0.0}
     q1 = feedback(r, "ex01-q1-test")
     assert "Q1a: you counted the trap" in q1 and "not the kernel's instructions" in q1
     assert "on 1 of 3 instances you did not see, your function earns less: 107 cycles" in q1

@@ -80,9 +80,9 @@ def test_numbers_and_the_packages_functions_are_not_rules():
         assert fb.points == 0 and words in fb.messages[0], (answer, fb.messages)
 
 
-def test_a_lambda_is_asked_to_be_written_with_def():
-    fb = grade(lambda facts: cycles(facts))
-    assert fb.points == 0 and "a lambda, which cannot be handed in: write it with def" in str(fb)
+def test_a_lambda_is_a_function_too_here_and_in_the_sandbox():
+    share = lambda facts: cycles(facts)  # noqa: E731 - a student's one-liner
+    assert grade(share).points == 2 and grade(remote(share)).points == 2
 
 
 def test_a_value_near_the_hidden_ones_by_chance_earns_nothing():

@@ -163,7 +163,7 @@ def program_spec(fn: types.FunctionType) -> dict[str, Any]:
     _collect(fn, context, seen)
     generator = inspect.isgeneratorfunction(fn)
     return {
-        "name": fn.__name__,
+        "name": LAMBDA if fn.__name__ == "<lambda>" else fn.__name__,
         "source": _source(fn),
         "context": context,
         "generator": generator,
@@ -171,12 +171,40 @@ def program_spec(fn: types.FunctionType) -> dict[str, Any]:
     }
 
 
+LAMBDA = "lambda_answer"  # the name a lambda answer is defined under in the sandbox
+
+
 def _source(fn: types.FunctionType) -> str:
-    """Return the dedented source of `fn`; raise NotPlain when Python cannot find it."""
+    """Return the dedented source of `fn` (a lambda as `lambda_answer = lambda ...`); raise
+    NotPlain when Python cannot find it."""
     try:
-        return textwrap.dedent(inspect.getsource(fn))
+        text = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as e:
         raise NotPlain(f"the source of {fn.__name__} cannot be found ({e})") from None
+    return _lambda_source(fn, text) if fn.__name__ == "<lambda>" else text
+
+
+def _lambda_source(fn: types.FunctionType, text: str) -> str:
+    """Return `lambda_answer = <the lambda's own text>` from the lines that hold it (the one
+    whose parameters are fn's); raise NotPlain when it cannot be told apart."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        raise NotPlain("its lambda is inside a longer statement: write it with def") from None
+    code = fn.__code__
+    params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    found = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Lambda)
+        and [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        == params
+    ]
+    if len(found) != 1:
+        raise NotPlain("its lambda cannot be told apart from the others beside it: use def")
+    return f"{LAMBDA} = {ast.get_source_segment(text, found[0])}\n"
 
 
 def _names(code: types.CodeType) -> set[str]:
