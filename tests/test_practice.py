@@ -151,7 +151,7 @@ def test_another_instance_is_a_fresh_seed_and_checked_the_same_way():
     right = sum(ipc_costs("i486", machine).values())
     fb = practice("ex03-q3-test", seed, ipc_cycles=lambda facts: right)  # right there only
     assert fb.feedback.messages[0].startswith("Q3a: right")  # checked on that instance
-    assert "returns %d whatever its arguments" % right in fb.feedback.messages[1]
+    assert f"returns {right!r} whatever its arguments" in fb.feedback.messages[1]
     assert sum(ipc_costs("i486", seeded_overrides(own)).values()) != right  # not on one's own
 
 
