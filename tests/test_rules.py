@@ -83,6 +83,9 @@ def test_numbers_and_the_packages_functions_are_not_rules():
 def test_a_lambda_is_a_function_too_here_and_in_the_sandbox():
     share = lambda facts: cycles(facts)  # noqa: E731 - a student's one-liner
     assert grade(share).points == 2 and grade(remote(share)).points == 2
+    trap = lambda facts: facts["trap"]  # noqa: E731 - a helper lambda travels under its name
+    both = lambda facts: trap(facts) + facts["instructions"] * facts["cpi"]  # noqa: E731
+    assert grade(remote(both)).points == 2
 
 
 def test_a_value_near_the_hidden_ones_by_chance_earns_nothing():

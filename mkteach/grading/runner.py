@@ -174,19 +174,19 @@ def program_spec(fn: types.FunctionType) -> dict[str, Any]:
 LAMBDA = "lambda_answer"  # the name a lambda answer is defined under in the sandbox
 
 
-def _source(fn: types.FunctionType) -> str:
-    """Return the dedented source of `fn` (a lambda as `lambda_answer = lambda ...`); raise
-    NotPlain when Python cannot find it."""
+def _source(fn: types.FunctionType, name: str = LAMBDA) -> str:
+    """Return the dedented source of `fn` (a lambda as `NAME = lambda ...`, NAME the name it is
+    used by); raise NotPlain when Python cannot find it."""
     try:
         text = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as e:
         raise NotPlain(f"the source of {fn.__name__} cannot be found ({e})") from None
-    return _lambda_source(fn, text) if fn.__name__ == "<lambda>" else text
+    return _lambda_source(fn, text, name) if fn.__name__ == "<lambda>" else text
 
 
-def _lambda_source(fn: types.FunctionType, text: str) -> str:
-    """Return `lambda_answer = <the lambda's own text>` from the lines that hold it (the one
-    whose parameters are fn's); raise NotPlain when it cannot be told apart."""
+def _lambda_source(fn: types.FunctionType, text: str, name: str) -> str:
+    """Return `NAME = <the lambda's own text>` from the lines that hold it (the one whose
+    parameters are fn's); raise NotPlain when it cannot be told apart."""
     import ast
 
     try:
@@ -204,7 +204,7 @@ def _lambda_source(fn: types.FunctionType, text: str) -> str:
     ]
     if len(found) != 1:
         raise NotPlain("its lambda cannot be told apart from the others beside it: use def")
-    return f"{LAMBDA} = {ast.get_source_segment(text, found[0])}\n"
+    return f"{name} = {ast.get_source_segment(text, found[0])}\n"
 
 
 def _names(code: types.CodeType) -> set[str]:
@@ -243,7 +243,7 @@ def _collect_names(
             context.append(["module", name, value.__name__])
         elif isinstance(value, types.FunctionType) and value.__module__ == module:
             _collect(value, context, seen)
-            context.append(["function", name, _source(value)])
+            context.append(["function", name, _source(value, name)])
         elif isinstance(value, type) and value.__module__ == module:
             source, uses = _class_source(value)
             _collect_names(uses, _class_env(value), module, context, seen)
