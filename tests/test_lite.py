@@ -224,7 +224,11 @@ def test_a_course_update_over_a_saved_copy_is_announced_and_resets(site_url, bro
         page.wait_for_function("() => document.body.dataset.mkteachCourse === 'current'",
                                timeout=300_000)  # fmt: skip
         assert page.locator("#mkteach-course-notice").count() == 0
-        page.wait_for_function(OPENED, arg="00-start.ipynb", timeout=300_000, polling=200)
+        # the reload restores the saved layout (which may or may not hold 00-start yet, as the
+        # layout is saved a moment after a change): wait for it, then open 00-start as a student
+        page.wait_for_function("() => !!window.jupyterapp", timeout=300_000)
+        page.evaluate("() => window.jupyterapp.restored.then(() => 1)")
+        open_notebook(page, site_url, "00-start.ipynb")
         stored = page.evaluate(STORED_02)
         assert stored["stamp"]["notebook"] == manifest["notebooks"]["02-address-spaces.ipynb"]
         assert "MY OWN NOTE" not in stored["first"]
