@@ -80,19 +80,8 @@ def _check_rule(
     caller, why = rule_caller(rule)
     if caller is None:
         return finish(0, points, [f"{why}; this question asks for a function{form}"], title)
-    shown = shown or (lambda instance: instance)
-    verdicts, values = [], []
     try:
-        for n, instance in enumerate(instances):
-            outcome = caller(shown(instance))
-            if outcome.problem:
-                where = "on your instance" if n == 0 else "on an instance you did not see"
-                verdicts.append(finish(0, 1, [f"{where}, {outcome.problem}"]))
-            else:
-                verdicts.append(judge(instance, outcome.value))
-                values.append(outcome.value)
-            if n == 0 and verdicts[0].points == 0:
-                break  # nothing to keep: the hidden instances cannot raise it
+        verdicts, values = _verdicts(caller, instances, judge, shown or (lambda i: i))
     finally:
         close = getattr(caller, "close", None)
         if close is not None:
@@ -116,6 +105,28 @@ def _check_rule(
             messages.append(f"the same on the {_instances(len(hidden))} you did not see")
         share *= sum(counted) / len(hidden)
     return finish(points * share, points, messages, title)
+
+
+def _verdicts(
+    caller: Callable[[Any], Any],
+    instances: list[Any],
+    judge: Callable[[Any, Any], Feedback],
+    shown: Callable[[Any], Any],
+) -> tuple[list[Feedback], list[Any]]:
+    """Return (the judge's feedback on each instance the rule was called on, the values it
+    returned); the student's own instance first, and only that one when it earns nothing."""
+    verdicts, values = [], []
+    for n, instance in enumerate(instances):
+        outcome = caller(shown(instance))
+        if outcome.problem:
+            where = "on your instance" if n == 0 else "on an instance you did not see"
+            verdicts.append(finish(0, 1, [f"{where}, {outcome.problem}"]))
+        else:
+            verdicts.append(judge(instance, outcome.value))
+            values.append(outcome.value)
+        if n == 0 and verdicts[0].points == 0:
+            break  # nothing to keep: the hidden instances cannot raise it
+    return verdicts, values
 
 
 def _counted(hidden: float, own: float) -> float:
