@@ -71,7 +71,16 @@ def test_numbers_and_the_packages_functions_are_not_rules():
 
         return sum(g.ipc_costs("i486").values())
 
+    def helper(facts):
+        from mkteach.grading import ipc_costs
+
+        return sum(ipc_costs("i486").values())
+
+    def uses_helper(facts):
+        return helper(facts)
+
     for answer, words in ((123, "your answer is int, not a function"),
+                          (uses_helper, "uses_helper imports mkteach.grading"),
                           (ipc_costs, "comes from mkteach.grading.costs"),
                           (one_call, "uses ipc_costs from mkteach.grading.costs"),
                           (imports_inside, "imports mkteach.grading"),

@@ -197,6 +197,7 @@ def _local_spec(fn: Callable[..., Any]) -> dict[str, Any]:
 def _not_a_rule(spec: dict[str, Any]) -> str:
     """Return why an exported function is not the student's own rule ('' when it is)."""
     name = str(spec.get("name", "it"))
+    name = "your lambda" if name == "lambda_answer" else name  # runner.LAMBDA
     if spec.get("generator") is True:
         return f"{name} is a generator function (it yields); it should return its answer"
     if str(spec.get("module", "")).split(".")[0] == "mkteach":
@@ -209,7 +210,10 @@ def _not_a_rule(spec: dict[str, Any]) -> str:
                 return (f"{name} uses {entry[1]} from {target}: the function must compute "
                         "its answer from its arguments with your own code (it is graded where "
                         "the mkteach package cannot be imported)")  # fmt: skip
-    imported = _imports_package(str(spec.get("source", "")))
+    sources = [str(spec.get("source", ""))]
+    sources += [str(e[2]) for e in spec.get("context", []) if isinstance(e, list) and len(e) == 3
+                and e[0] == "function"]  # fmt: skip
+    imported = next(filter(None, map(_imports_package, sources)), "")
     if imported:
         return (f"{name} imports {imported}: the function must compute its answer from its "
                 "arguments with your own code (it is graded where the mkteach package cannot "
