@@ -1070,37 +1070,23 @@ def check_ex08_q3_test(
     OWN = "that is the count for your own TASK and TASKS: compute from the function's arguments "
     OWN += "(task, tasks)"
 
-    def own_answer(interleave):  # the right count for the student's own tasks (wrong elsewhere)
-        return [(lambda: model_conflicts(layout_q, interleave), OWN)]
+    OTHER_LAYOUT = {  # what the count with the other layout is, told to whoever gives it
+        False: "that is the count with the Pentium port's layout",
+        True: "that is the task-major count: in the new layout thread 0 of task t is slot t, "
+        "1 KB from task t + 1",
+    }
 
-    def judge_old(q, value):
-        return check_value(
-            value,
-            lambda: model_conflicts(q, False),
-            wrong=[
-                *own_answer(False),
-                (
-                    lambda: model_conflicts(q, True),
-                    "that is the count with the Pentium port's layout",
-                ),
-                (lambda: model_conflicts(q, False) + 1, SELF),
-            ],
-        )
+    def judge(interleave):  # the check of one layout's count, on instance q
+        def on(q, value):
+            right = model_conflicts(q, interleave)
+            wrong = [
+                (model_conflicts(layout_q, interleave), OWN),  # right for the student's tasks only
+                (model_conflicts(q, not interleave), OTHER_LAYOUT[interleave]),
+                (right + 1, SELF),
+            ]
+            return check_value(value, right, wrong=wrong)
 
-    def judge_new(q, value):
-        return check_value(
-            value,
-            lambda: model_conflicts(q, True),
-            wrong=[
-                *own_answer(True),
-                (
-                    lambda: model_conflicts(q, False),
-                    "that is the task-major count: in the new layout thread 0 of task t is slot t, "
-                    "1 KB from task t + 1",
-                ),
-                (lambda: model_conflicts(q, True) + 1, SELF),
-            ],
-        )
+        return on
 
     def layout_shown(q):  # what the set-up prints: the task and how many tasks there are
         return q["task"], q["tasks"]
@@ -1108,7 +1094,7 @@ def check_ex08_q3_test(
     feedback = check_rule(
         old_conflicts,
         layout_qs,
-        judge_old,
+        judge(False),
         layout_shown,
         title="Q3a",
         asked="def old_conflicts(task, tasks): return the count",
@@ -1116,7 +1102,7 @@ def check_ex08_q3_test(
     feedback += check_rule(
         new_conflicts,
         layout_qs,
-        judge_new,
+        judge(True),
         layout_shown,
         title="Q3b",
         asked="def new_conflicts(task, tasks): return the count",

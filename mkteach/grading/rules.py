@@ -196,8 +196,10 @@ def _local_spec(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def _not_a_rule(spec: dict[str, Any]) -> str:
     """Return why an exported function is not the student's own rule ('' when it is)."""
+    from .runner import LAMBDA
+
     name = str(spec.get("name", "it"))
-    name = "your lambda" if name == "lambda_answer" else name  # runner.LAMBDA
+    name = "your lambda" if name == LAMBDA else name
     if spec.get("generator") is True:
         return f"{name} is a generator function (it yields); it should return its answer"
     if str(spec.get("module", "")).split(".")[0] == "mkteach":

@@ -66,13 +66,20 @@ def bound_paths() -> list[Path]:
     """Return the host folders a sandbox can read: the Python installation(s), the folders of
     installed packages Python imports from (site-packages) and this package, outermost only."""
     paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), PACKAGE}
+    paths |= site_folders()
+    outer = [p for p in paths if not any(q != p and q in p.parents for q in paths)]
+    return sorted(outer)
+
+
+def site_folders() -> set[Path]:
+    """Return the folders of installed packages Python imports from (site-packages)."""
+    folders = set()
     for entry in sys.path:
         folder = Path(entry) if entry else None
         if folder is not None and folder.name in ("site-packages", "dist-packages"):
             if folder.is_dir():
-                paths.add(folder.resolve())
-    outer = [p for p in paths if not any(q != p and q in p.parents for q in paths)]
-    return sorted(outer)
+                folders.add(folder.resolve())
+    return folders
 
 
 def visible_to_sandbox(path: str | Path) -> bool:
@@ -128,12 +135,7 @@ def without_packages() -> list[str]:
     """Return the bwrap arguments that hide every installed package and this one (empty
     folders over them) and bring back only the runner: a plain function run there has the
     standard library alone, so it cannot hand its work to the package, whatever it imports."""
-    hidden = {PACKAGE}
-    for entry in sys.path:
-        folder = Path(entry) if entry else None
-        if folder is not None and folder.name in ("site-packages", "dist-packages"):
-            if folder.is_dir():
-                hidden.add(folder.resolve())
+    hidden = {PACKAGE} | site_folders()
     argv: list[str] = []
     for folder in sorted(hidden):
         argv += ["--perms", "0755", "--tmpfs", str(folder)]
